@@ -1,0 +1,118 @@
+"""The article: what a reporter submits, the canonical document, and what listings show."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from functions.text import clean_text
+
+BodyFormat = Literal["html", "markdown", "text"]
+ArticleStatus = Literal["draft", "scheduled", "published", "retracted"]
+
+MAX_TITLE_CHARS = 300
+MAX_SUMMARY_CHARS = 2_000
+MAX_BODY_CHARS = 500_000
+MAX_TAGS = 20
+MAX_TAG_CHARS = 60
+
+
+class ArticleSubmission(BaseModel):
+    """The request body of POST /articles: the fields of examples/seed/seed-article.json."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: str = Field(min_length=1, max_length=MAX_TITLE_CHARS)
+    summary: str = Field(default="", max_length=MAX_SUMMARY_CHARS)
+    body: str = Field(min_length=1, max_length=MAX_BODY_CHARS)
+    body_format: BodyFormat = "html"
+    author: str = Field(min_length=1, max_length=200)
+    section: str = Field(min_length=1, max_length=100)
+    tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS)
+    language: str | None = Field(
+        default=None,
+        pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+        description="BCP 47 language tag; the site's language when omitted",
+    )
+    published_at: datetime | None = Field(
+        default=None,
+        description="RFC 3339 time; a time without offset is taken in the site's time zone. "
+        "Omitted means now.",
+    )
+
+    @field_validator("title", "summary", "body", "author", "section", mode="before")
+    @classmethod
+    def _clean(cls, value: object) -> object:
+        return clean_text(value) if isinstance(value, str) else value
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _clean_tags(cls, value: object) -> object:
+        if isinstance(value, list):
+            return [clean_text(tag).strip() if isinstance(tag, str) else tag for tag in value]
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _valid_tags(cls, tags: list[str]) -> list[str]:
+        unique: list[str] = []
+        for tag in tags:
+            if not tag or len(tag) > MAX_TAG_CHARS:
+                raise ValueError(f"each tag must have 1 to {MAX_TAG_CHARS} characters")
+            if tag not in unique:
+                unique.append(tag)
+        return unique
+
+
+class Taxon(BaseModel):
+    """A named grouping (section, tag, author) with its URL slug."""
+
+    name: str
+    slug: str
+
+
+class Image(BaseModel):
+    src: str
+    alt: str = ""
+    caption: str = ""
+    content_type: str | None = None
+    length: int | None = None
+
+
+class ArticleSummary(BaseModel):
+    """What listings, the index and the home page need: everything but the body."""
+
+    id: str
+    slug: str
+    path: str = Field(description="Site-relative URL of the page, e.g. /2023/05/10/slug/")
+    title: str
+    summary: str
+    author: Taxon
+    section: Taxon
+    tags: list[Taxon]
+    language: str
+    status: ArticleStatus
+    published_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    revision: int = 1
+    image: Image | None = None
+
+
+class Article(ArticleSummary):
+    """The canonical document kept (every revision) in the content bucket."""
+
+    body: str
+    body_format: BodyFormat
+    body_html: str
+    images: list[Image] = Field(default_factory=list)
+
+
+class MediaUpload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    filename: str = Field(min_length=1, max_length=200)
+    content_type: Literal["image/jpeg", "image/png", "image/webp", "image/gif"]
+    data_base64: str = Field(min_length=4, description="The file, base64-encoded (at most 4 MB decoded)")

@@ -1,0 +1,56 @@
+"""What every rendered page and feed needs to know about the site."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict
+
+from functions.config import Settings
+
+
+class Site(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    description: str
+    url: str  # absolute base URL, no trailing slash
+    banner: str
+    language: str
+    timezone: str
+    tag_authority: str
+    feed_size: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Site:
+        return cls(
+            name=settings.site_name,
+            description=settings.site_description,
+            url=settings.site_url,
+            banner=settings.site_banner,
+            language=settings.site_language,
+            timezone=settings.site_timezone,
+            tag_authority=settings.tag_authority,
+            feed_size=settings.feed_size,
+        )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def absolute(self, path: str) -> str:
+        """The public URL of a site-relative path (or an already absolute URL, unchanged)."""
+        if path.startswith(("http://", "https://")):
+            return path
+        return self.url + (path if path.startswith("/") else "/" + path)
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """One derived object for the site bucket."""
+
+    key: str
+    body: bytes
+    content_type: str
+    cache_control: str
