@@ -110,9 +110,9 @@ class Article(ArticleSummary):
     images: list[Image] = Field(default_factory=list)
 
 
-class MediaUpload(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ArticleRecord(ArticleSummary):
+    """The DynamoDB view of an article: its summary plus where its canonical document is."""
 
-    filename: str = Field(min_length=1, max_length=200)
-    content_type: Literal["image/jpeg", "image/png", "image/webp", "image/gif"]
-    data_base64: str = Field(min_length=4, description="The file, base64-encoded (at most 4 MB decoded)")
+    content_key: str
+    content_version: str = Field(description="S3 version id of the canonical JSON")
+    etag: str = Field(description="Strong entity tag of the canonical document")

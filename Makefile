@@ -1,0 +1,56 @@
+# Build recipe for `sam build` (template.yaml: Metadata BuildMethod: makefile).
+#
+# SAM runs `make build-<LogicalId>` with ARTIFACTS_DIR set; both functions share one recipe and
+# one package: the functions/ package and the Jinja templates/, plus the runtime dependencies
+# from pyproject.toml's [project].dependencies (the one source of truth), built for the Lambda
+# platform (CPython 3.13 on arm64). boto3/botocore/s3transfer come with the Lambda runtime and are
+# left out to keep the package small (also when another package pulls them in); pass
+# RUNTIME_PROVIDED= to bundle them.
+#
+# Some pure-Python dependencies publish only an sdist (feedgen), and `pip install --platform`
+# accepts wheels only: the direct dependencies are first turned into wheels on this machine
+# (pure ones come out as py3-none-any and are used; for compiled ones the index's wheels for the
+# Lambda platform win). A transitive sdist-only dependency would fail the install by name.
+#
+# Prefer `sam build --build-in-source`: without it SAM first copies the whole CodeUri (the repo,
+# virtualenvs included) to a scratch directory.
+
+PYTHON ?= python3
+LAMBDA_PYTHON_VERSION ?= 3.13
+LAMBDA_PLATFORM ?= manylinux2014_aarch64
+RUNTIME_PROVIDED ?= boto3 botocore s3transfer
+PIP = $(PYTHON) -m pip --disable-pip-version-check --quiet
+
+# Prints the requirement lines of [project].dependencies, less the names given as arguments.
+define READ_DEPENDENCIES
+import re, sys, tomllib
+deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]
+name = lambda req: re.split(r"[^A-Za-z0-9._-]", req.strip(), maxsplit=1)[0].lower().replace("_", "-")
+print("\n".join(d for d in deps if name(d) not in sys.argv[1:]))
+endef
+export READ_DEPENDENCIES
+
+# `make build-ApiFunction` by hand, outside SAM.
+ifndef ARTIFACTS_DIR
+build-ApiFunction build-PublisherFunction: ARTIFACTS_DIR = .aws-sam/make/$@
+endif
+
+.PHONY: build-ApiFunction build-PublisherFunction
+
+build-ApiFunction build-PublisherFunction:
+	@echo "$@: functions/ and templates/ -> $(ARTIFACTS_DIR)"
+	@mkdir -p "$(ARTIFACTS_DIR)"
+	@tar -cf - --exclude=__pycache__ --exclude='*.pyc' functions templates | tar -xf - -C "$(ARTIFACTS_DIR)"
+	@echo "$@: dependencies from pyproject.toml for $(LAMBDA_PLATFORM), CPython $(LAMBDA_PYTHON_VERSION)"
+	@set -eu; \
+	work="$$(mktemp -d)"; \
+	trap 'rm -rf "$$work"' EXIT; \
+	$(PYTHON) -c "$$READ_DEPENDENCIES" $(RUNTIME_PROVIDED) > "$$work/requirements.txt"; \
+	$(PIP) wheel --no-deps --wheel-dir "$$work/wheels" -r "$$work/requirements.txt"; \
+	$(PIP) install --root-user-action=ignore --no-compile --no-warn-conflicts --find-links "$$work/wheels" \
+		--platform $(LAMBDA_PLATFORM) --implementation cp --python-version $(LAMBDA_PYTHON_VERSION) \
+		--only-binary=:all: --target "$(ARTIFACTS_DIR)" -r "$$work/requirements.txt"
+	@# Transitive copies of what the runtime provides, and console scripts nobody runs on Lambda.
+	@cd "$(ARTIFACTS_DIR)" && for pkg in $(subst -,_,$(RUNTIME_PROVIDED)); do \
+		rm -rf "$$pkg" "$$pkg"-*.dist-info; \
+	done; rm -rf bin

@@ -1,0 +1,92 @@
+"""The one Jinja2 environment for every page, and the filters its templates use."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+# parents[2] is the directory holding functions/; templates/ sits beside it both in the repo and
+# in the Lambda artifact, so no configuration is needed to find it.
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+
+_VI_WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
+_EN_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# Spelled out rather than strftime("%B"), which follows the process locale.
+_EN_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def _in_zone(value: datetime, timezone: str) -> datetime:
+    # A naive datetime has no instant: guessing a zone would silently shift times by hours.
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"refusing to render a naive datetime: {value!r}")
+    return value.astimezone(ZoneInfo(timezone))
+
+
+def _gmt_label(offset: timedelta | None) -> str:
+    minutes = int((offset or timedelta()).total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"GMT{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def local_datetime(value: datetime, timezone: str, language: str = "vi") -> str:
+    """Reader-facing date and time in the site's zone, e.g. "Thứ Tư, 10/05/2023, 16:30 (GMT+7)"."""
+    local = _in_zone(value, timezone)
+    gmt = _gmt_label(local.utcoffset())
+    if language.split("-")[0].lower() == "vi":
+        return f"{_VI_WEEKDAYS[local.weekday()]}, {local:%d/%m/%Y}, {local:%H:%M} ({gmt})"
+    return (
+        f"{_EN_WEEKDAYS[local.weekday()]}, {local.day} {_EN_MONTHS[local.month - 1]} {local.year}, "
+        f"{local:%H:%M} ({gmt})"
+    )
+
+
+def local_date(value: datetime, timezone: str) -> str:
+    """The short dd/mm/yyyy form used in listings."""
+    return f"{_in_zone(value, timezone):%d/%m/%Y}"
+
+
+def iso(value: datetime, timezone: str) -> str:
+    """Machine-readable time (for <time datetime> and meta tags) with the site's offset."""
+    return _in_zone(value, timezone).isoformat(timespec="seconds")
+
+
+def register_filters(env: Environment) -> None:
+    """Every filter the templates may use, registered in one place (as Pelican does)."""
+    env.filters["local_datetime"] = local_datetime
+    env.filters["local_date"] = local_date
+    env.filters["iso"] = iso
+
+
+@cache
+def get_environment() -> Environment:
+    """The process-wide environment; compiled templates are cached on it across invocations."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html", "xml"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        # Templates never change inside a deployed function; skip the per-render stat() calls.
+        auto_reload=False,
+    )
+    register_filters(env)
+    return env

@@ -1,0 +1,201 @@
+"""The `presswire` command: run the local stack, submit articles, manage keys."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import mimetypes
+import os
+import signal
+import sys
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+DEFAULT_STATE_DIR = Path(".presswire")
+DEFAULT_API_URL = "http://127.0.0.1:8080/api"
+
+
+class CliError(Exception):
+    """Ends the command with one line on stderr and a non-zero exit."""
+
+
+# -- serve -------------------------------------------------------------------------------
+
+
+def serve(args: argparse.Namespace) -> int:
+    from infra.local.stack import BOOTSTRAP_KEY_FILE, LocalStack, load_site_overrides
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)s %(message)s")
+    try:
+        overrides = load_site_overrides(args.site)
+    except (OSError, ValueError) as error:
+        raise CliError(f"cannot read site settings: {error}") from error
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    try:
+        stack = LocalStack(state_dir=args.state_dir, host=args.host, port=args.port, site_overrides=overrides)
+        stack.start()
+    except OSError as error:
+        raise CliError(
+            f"cannot start the local stack on {args.host}:{args.port}: {error.strerror}"
+        ) from error
+    key_path = args.state_dir / BOOTSTRAP_KEY_FILE
+    lines = [
+        "presswire is running (moto in-memory AWS; state in " + str(args.state_dir) + ")",
+        f"  site: {stack.url}/",
+        f"  api:  {stack.url}/api",
+    ]
+    if stack.bootstrap_key:
+        lines.append(f"  editor key (shown once; also in {key_path}): {stack.bootstrap_key}")
+    else:
+        lines.append(f"  editor key: see {key_path}")
+    lines.append("Ctrl-C stops it.")
+    print("\n".join(lines), flush=True)
+    stopping.wait()
+    print("stopping...", flush=True)
+    stack.stop()
+    return 0
+
+
+# -- submit ------------------------------------------------------------------------------
+
+
+def _request(method: str, url: str, key: str, body: bytes, content_type: str) -> dict[str, Any]:
+    request = urllib.request.Request(  # noqa: S310 - the URL scheme is checked by the caller
+        url,
+        data=body,
+        method=method,
+        headers={
+            "Authorization": f"Bearer {key}",
+            "Content-Type": content_type,
+            "Accept": "application/json",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            return json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        raw = error.read()
+        try:
+            problem = json.loads(raw)
+            detail = problem.get("detail") or problem.get("title") or raw.decode(errors="replace")
+        except (json.JSONDecodeError, AttributeError):
+            detail = raw.decode(errors="replace")[:200] or error.reason
+        raise CliError(f"{method} {url} failed with {error.code}: {detail}") from error
+    except urllib.error.URLError as error:
+        raise CliError(f"cannot reach {url} ({error.reason}); is `presswire serve` running?") from error
+
+
+def _api_key(args: argparse.Namespace) -> str:
+    key = args.key or os.environ.get("PRESSWIRE_API_KEY")
+    if not key:
+        bootstrap = args.state_dir / "bootstrap-key"
+        if bootstrap.exists():
+            key = bootstrap.read_text(encoding="utf-8").strip()
+    if not key:
+        raise CliError("no API key: pass --key or set PRESSWIRE_API_KEY")
+    return key
+
+
+def _is_local_reference(src: str) -> bool:
+    return not urllib.parse.urlsplit(src).scheme and not src.startswith(("/", "//"))
+
+
+def submit(args: argparse.Namespace) -> int:
+    from functions.text import extract_images, rewrite_image_sources
+
+    api = (args.api or os.environ.get("PRESSWIRE_API_URL") or DEFAULT_API_URL).rstrip("/")
+    if urllib.parse.urlsplit(api).scheme not in {"http", "https"}:
+        raise CliError(f"the API URL must be http(s): {api}")
+    key = _api_key(args)
+    path: Path = args.file
+    try:
+        article = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise CliError(f"cannot read {path}: {error.strerror}") from error
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise CliError(f"{path} is not valid UTF-8 JSON: {error}") from error
+    if not isinstance(article, dict) or not isinstance(article.get("body"), str):
+        raise CliError(f"{path} must be a JSON object with a string 'body'")
+
+    if article.get("body_format", "html") == "html":
+        uploaded: dict[str, str] = {}
+        for image in extract_images(article["body"]):
+            if not _is_local_reference(image.src) or image.src in uploaded:
+                continue
+            image_path = (path.parent / urllib.parse.unquote(image.src)).resolve()
+            if not image_path.is_file():
+                raise CliError(f"the body references {image.src}, but {image_path} does not exist")
+            content_type = mimetypes.guess_type(image_path.name)[0] or "application/octet-stream"
+            query = urllib.parse.urlencode({"filename": image_path.name})
+            stored = _request("POST", f"{api}/media?{query}", key, image_path.read_bytes(), content_type)
+            uploaded[image.src] = stored["url"]
+        article["body"] = rewrite_image_sources(article["body"], uploaded)
+
+    body = json.dumps(article, ensure_ascii=False).encode("utf-8")
+    created = _request("POST", f"{api}/articles", key, body, "application/json; charset=utf-8")
+    print(f"id:  {created['id']}\nurl: {created['url']}")
+    return 0
+
+
+# -- keys --------------------------------------------------------------------------------
+
+
+def keys_create(args: argparse.Namespace) -> int:
+    from infra.local.keys import create_key
+
+    secret = create_key(args.state_dir, role=args.role, name=args.name)
+    print(secret)
+    return 0
+
+
+# -- parsing -----------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="presswire", description="Serverless publishing for newsrooms.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve_parser = commands.add_parser("serve", help="run the whole stack locally on moto")
+    serve_parser.add_argument("--host", default="127.0.0.1")
+    serve_parser.add_argument("--port", type=int, default=8080)
+    serve_parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    serve_parser.add_argument(
+        "--site", type=Path, help="JSON site settings, e.g. examples/seed/seed-site.json"
+    )
+    serve_parser.set_defaults(run=serve)
+
+    submit_parser = commands.add_parser("submit", help="upload an article JSON file and its images")
+    submit_parser.add_argument("file", type=Path)
+    submit_parser.add_argument("--api", help=f"API base URL (PRESSWIRE_API_URL; default {DEFAULT_API_URL})")
+    submit_parser.add_argument("--key", help="API key (PRESSWIRE_API_KEY; default: the local bootstrap key)")
+    submit_parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, help=argparse.SUPPRESS)
+    submit_parser.set_defaults(run=submit)
+
+    keys_parser = commands.add_parser("keys", help="manage API keys of the local stack")
+    keys_commands = keys_parser.add_subparsers(dest="keys_command", required=True)
+    create_parser = keys_commands.add_parser("create", help="create a key and print it once")
+    create_parser.add_argument("--role", required=True, choices=["reporter", "editor", "partner", "admin"])
+    create_parser.add_argument("--name", required=True)
+    create_parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    create_parser.set_defaults(run=keys_create)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except CliError as error:
+        print(f"presswire: error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,251 @@
+"""One local HTTP port: /api/* as API Gateway HTTP API (payload 2.0) would call the API function,
+everything else from the site bucket (and /media/* from the content bucket) as CloudFront would."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from email.utils import formatdate, parsedate_to_datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from botocore.exceptions import ClientError
+
+from infra.local.lambda_runtime import Handler, invoke
+
+log = logging.getLogger("presswire.local.gateway")
+
+API_PREFIX = "/api"
+MEDIA_PREFIX = "/media/"
+# API Gateway rejects larger payloads before Lambda sees them (Lambda's limit is 6 MB).
+MAX_API_BODY = 6 * 1024 * 1024
+_TEXT_TYPES = (
+    "application/json",
+    "application/problem+json",
+    "text/",
+    "application/xml",
+    "application/x-www-form-urlencoded",
+)
+
+
+def object_key_for_path(path: str) -> str:
+    """What the CloudFront viewer-request function does: directory URLs get index.html."""
+    key = unquote(path).lstrip("/")
+    if key == "" or key.endswith("/"):
+        return key + "index.html"
+    if "." not in key.rsplit("/", 1)[-1]:
+        return key + "/index.html"
+    return key
+
+
+def http_api_event(
+    method: str, raw_path: str, query: str, headers: dict[str, str], body: bytes, source_ip: str
+) -> dict[str, Any]:
+    content_type = headers.get("content-type", "")
+    is_text = content_type.startswith(_TEXT_TYPES) or not body
+    text_body: str | None = None
+    if is_text:
+        try:
+            text_body = body.decode("utf-8")
+        except UnicodeDecodeError:
+            is_text = False
+    now = time.time()
+    query_parameters: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        query_parameters[name] = f"{query_parameters[name]},{value}" if name in query_parameters else value
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": raw_path,
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": headers.get("host", "localhost"),
+            "domainPrefix": "local",
+            "http": {
+                "method": method,
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": headers.get("user-agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": formatdate(now, usegmt=True),
+            "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": not is_text,
+    }
+    if query_parameters:
+        event["queryStringParameters"] = query_parameters
+    if body:
+        event["body"] = text_body if is_text else base64.b64encode(body).decode("ascii")
+    return event
+
+
+class Gateway:
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        api_handler: Handler,
+        s3: Any,
+        site_bucket: str,
+        media_bucket: str,
+        on_api_request: Callable[[], None] | None = None,
+    ) -> None:
+        self.api_handler = api_handler
+        self.s3 = s3
+        self.site_bucket = site_bucket
+        self.media_bucket = media_bucket
+        gateway = self
+
+        class RequestHandler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            server_version = "presswire-local"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                log.debug("%s " + format, self.client_address[0], *args)
+
+            def _dispatch(self) -> None:
+                gateway.handle(self)
+
+            do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _dispatch
+
+        self.server = ThreadingHTTPServer((host, port), RequestHandler)
+        self.server.daemon_threads = True
+        self._thread = threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    def start(self) -> Gateway:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=5)
+
+    # -- requests -------------------------------------------------------------------------
+
+    def handle(self, request: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(request.path)
+        try:
+            if parts.path == API_PREFIX or parts.path.startswith(API_PREFIX + "/"):
+                self._api(request, parts.path, parts.query)
+            elif request.command in {"GET", "HEAD"}:
+                self._static(request, parts.path)
+            else:
+                self._send(request, 405, {"Allow": "GET, HEAD", "Content-Type": "text/plain"}, b"405\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _send(
+        self, request: BaseHTTPRequestHandler, status: int, headers: dict[str, str], body: bytes
+    ) -> None:
+        request.send_response(status)
+        for name, value in headers.items():
+            request.send_header(name, value)
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        if request.command != "HEAD":
+            request.wfile.write(body)
+
+    def _problem(self, request: BaseHTTPRequestHandler, status: int, title: str, detail: str) -> None:
+        body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+        payload = json.dumps(body).encode()
+        self._send(request, status, {"Content-Type": "application/problem+json"}, payload)
+
+    def _api(self, request: BaseHTTPRequestHandler, path: str, query: str) -> None:
+        length = int(request.headers.get("Content-Length") or 0)
+        if length > MAX_API_BODY:
+            request.close_connection = True
+            self._problem(request, 413, "Request body too large", f"the limit is {MAX_API_BODY} bytes")
+            return
+        body = request.rfile.read(length) if length else b""
+        headers: dict[str, str] = {}
+        for name, value in request.headers.items():
+            lowered = name.lower()
+            headers[lowered] = f"{headers[lowered]},{value}" if lowered in headers else value
+        event = http_api_event(request.command, path, query, headers, body, request.client_address[0])
+        try:
+            result = invoke(self.api_handler, "ApiFunction", event)
+        except Exception:
+            log.exception("the API function failed")
+            self._problem(request, 500, "Internal Server Error", "the API function raised an error")
+            return
+        response_headers = dict(result.get("headers") or {})
+        payload = result.get("body") or ""
+        raw = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode("utf-8")
+        for cookie in result.get("cookies") or []:
+            response_headers.setdefault("Set-Cookie", cookie)
+        self._send(request, int(result.get("statusCode", 200)), response_headers, raw)
+
+    def _static(self, request: BaseHTTPRequestHandler, path: str) -> None:
+        if path.startswith(MEDIA_PREFIX):
+            bucket, key = self.media_bucket, "media/" + unquote(path[len(MEDIA_PREFIX) :])
+        else:
+            bucket, key = self.site_bucket, object_key_for_path(path)
+        if ".." in key.split("/"):
+            self._send(request, 400, {"Content-Type": "text/plain"}, b"400\n")
+            return
+        try:
+            stored = self.s3.get_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in {"NoSuchKey", "404", "NotFound"}:
+                raise
+            self._not_found(request)
+            return
+        etag = stored.get("ETag", "")
+        last_modified = stored["LastModified"]
+        headers = {
+            "Content-Type": stored.get("ContentType", "application/octet-stream"),
+            "ETag": etag,
+            "Last-Modified": formatdate(last_modified.timestamp(), usegmt=True),
+            "Cache-Control": stored.get("CacheControl") or "public, max-age=60",
+        }
+        if self._not_modified(request, etag, last_modified.timestamp()):
+            self._send(
+                request, 304, {key: value for key, value in headers.items() if key != "Content-Type"}, b""
+            )
+            return
+        self._send(request, 200, headers, stored["Body"].read())
+
+    @staticmethod
+    def _not_modified(request: BaseHTTPRequestHandler, etag: str, modified: float) -> bool:
+        if_none_match = request.headers.get("If-None-Match")
+        if if_none_match is not None:
+            return etag in {tag.strip() for tag in if_none_match.split(",")} or if_none_match.strip() == "*"
+        if_modified_since = request.headers.get("If-Modified-Since")
+        if if_modified_since:
+            try:
+                return int(modified) <= parsedate_to_datetime(if_modified_since).timestamp()
+            except (TypeError, ValueError):
+                return False
+        return False
+
+    def _not_found(self, request: BaseHTTPRequestHandler) -> None:
+        try:
+            page = self.s3.get_object(Bucket=self.site_bucket, Key="404.html")["Body"].read()
+        except ClientError:
+            page = b"<!doctype html><title>404</title><h1>404 - Not found</h1>"
+        self._send(
+            request,
+            HTTPStatus.NOT_FOUND,
+            {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"},
+            page,
+        )

@@ -1,0 +1,163 @@
+"""`presswire serve`: the whole system on one machine, on moto, from template.yaml."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra.cfn import function_environment, parameter_defaults, resolve_value
+from infra.local.aws import LocalAws, free_port
+from infra.local.gateway import Gateway
+from infra.local.stream_poller import StreamPoller
+
+log = logging.getLogger("presswire.local")
+
+BOOTSTRAP_KEY_FILE = "bootstrap-key"
+STACK_FILE = "stack.json"
+# template.yaml parameter -> key accepted in a --site JSON file (as in examples/seed/seed-site.json)
+SITE_PARAMETERS = {
+    "site_name": "SiteName",
+    "site_description": "SiteDescription",
+    "site_banner": "SiteBanner",
+    "site_language": "SiteLanguage",
+    "site_timezone": "SiteTimezone",
+    "feed_id_authority": "FeedIdAuthority",
+}
+
+
+def load_site_overrides(path: Path | None) -> dict[str, str]:
+    if path is None:
+        return {}
+    values = json.loads(path.read_text(encoding="utf-8"))
+    unknown = set(values) - set(SITE_PARAMETERS)
+    if unknown:
+        raise ValueError(f"{path}: unknown site settings {sorted(unknown)}; known: {sorted(SITE_PARAMETERS)}")
+    return {SITE_PARAMETERS[name]: str(value) for name, value in values.items()}
+
+
+@dataclass
+class LocalStack:
+    state_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8080
+    site_overrides: dict[str, str] = field(default_factory=dict)
+    log_format: str = "text"
+    aws: LocalAws | None = None
+    gateway: Gateway | None = None
+    poller: StreamPoller | None = None
+    bootstrap_key: str | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.gateway is not None
+        return f"http://{self.host}:{self.gateway.port}"
+
+    def _function_environment(self, site_url: str) -> dict[str, str]:
+        assert self.aws is not None
+        template = self.aws.template
+        parameters = {**parameter_defaults(template), **self.site_overrides, "SiteUrl": site_url}
+        environment = {
+            name: resolve_value(value, self.aws.names, parameters)
+            for name, value in function_environment(template).items()
+        }
+        environment.update(self.aws.environment())
+        environment.update(
+            {
+                "LOG_FORMAT": self.log_format,
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_METRICS_DISABLED": "true",
+                "POWERTOOLS_DEV": "false",
+            }
+        )
+        return environment
+
+    def start(self) -> LocalStack:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.aws = LocalAws(state_dir=self.state_dir, host=self.host).start()
+        # The port is fixed before the handlers load: the site URL is part of their settings.
+        port = self.port or free_port(self.host)
+        os.environ.update(self._function_environment(f"http://{self.host}:{port}"))
+        handlers = _fresh_handlers()
+        from functions.config import get_settings
+        from functions.dal.factory import get_storage
+
+        storage = get_storage()
+        settings = get_settings()
+        self._ensure_bootstrap_key(storage)
+        self.gateway = Gateway(
+            host=self.host,
+            port=port,
+            api_handler=handlers["api"].lambda_handler,
+            s3=self.aws.client("s3"),
+            site_bucket=settings.site_bucket,
+            media_bucket=settings.content_bucket,
+        )
+        self.poller = StreamPoller(
+            self.aws.client("dynamodbstreams"),
+            self.aws.stream_arn("ArticlesTable"),
+            handlers["publisher"].lambda_handler,
+            "PublisherFunction",
+            dead_letter_path=self.state_dir / "publisher-dlq.jsonl",
+        ).start()
+        self.poller.wait_idle(timeout=120)
+        self._publish_empty_site()
+        self.gateway.start()
+        (self.state_dir / STACK_FILE).write_text(
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "url": self.url,
+                    "aws_endpoint": self.aws.endpoint_url,
+                    "table": settings.table_name,
+                }
+            ),
+            encoding="utf-8",
+        )
+        return self
+
+    def _publish_empty_site(self) -> None:
+        """The home page and empty feeds exist before the first article, as they would on AWS."""
+        from functions.config import get_settings
+        from functions.dal.factory import get_storage
+        from functions.logic.publish_articles import publish_changes
+        from functions.models.site import Site
+
+        publish_changes([], get_storage(), Site.from_settings(get_settings()))
+
+    def _ensure_bootstrap_key(self, storage: Any) -> None:
+        from functions.clock import utc_now
+        from functions.logic.auth import issue_key
+
+        path = self.state_dir / BOOTSTRAP_KEY_FILE
+        if path.exists():
+            return
+        secret, _ = issue_key(storage, role="editor", name="bootstrap", now=utc_now())
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(secret + "\n")
+        self.bootstrap_key = secret
+
+    def stop(self) -> None:
+        if self.gateway is not None:
+            self.gateway.stop()
+        if self.poller is not None:
+            self.poller.stop()
+        if self.aws is not None:
+            self.aws.stop()
+        (self.state_dir / STACK_FILE).unlink(missing_ok=True)
+
+
+def _fresh_handlers() -> dict[str, Any]:
+    """Import the handlers after the environment is set, as a Lambda cold start would."""
+    import importlib
+
+    from functions.config import get_settings
+    from functions.dal.factory import get_storage
+
+    get_settings.cache_clear()
+    get_storage.cache_clear()
+    return {name: importlib.import_module(f"functions.handlers.{name}") for name in ("api", "publisher")}

@@ -1,0 +1,129 @@
+"""The DynamoDB stream -> publisher event source mapping, as Lambda runs it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from infra.local.lambda_runtime import Handler, invoke
+
+log = logging.getLogger("presswire.local.stream")
+
+BATCH_SIZE = 100
+MAX_RETRIES = 5
+
+
+class StreamPoller:
+    """Reads every shard from TRIM_HORIZON, invokes the handler with Lambda's event shape,
+    honours partial batch responses, and parks records that keep failing in a dead-letter file."""
+
+    def __init__(
+        self,
+        streams: Any,
+        stream_arn: str,
+        handler: Handler,
+        function_name: str,
+        dead_letter_path: Path | None = None,
+        interval: float = 0.05,
+    ) -> None:
+        self._streams = streams
+        self._stream_arn = stream_arn
+        self._handler = handler
+        self._function_name = function_name
+        self._dead_letter_path = dead_letter_path
+        self._interval = interval
+        self._stop = threading.Event()
+        self._iterators: dict[str, str | None] = {}
+        self._thread = threading.Thread(target=self._run, name=f"stream-{function_name}", daemon=True)
+        self.delivered = 0
+        self._idle = threading.Event()
+
+    def start(self) -> StreamPoller:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """True once a full pass found nothing new (used on start, so the site is rebuilt first)."""
+        return self._idle.wait(timeout)
+
+    def _refresh_shards(self) -> None:
+        description = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]
+        for shard in description.get("Shards", []):
+            shard_id = shard["ShardId"]
+            if shard_id not in self._iterators:
+                self._iterators[shard_id] = self._streams.get_shard_iterator(
+                    StreamArn=self._stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                found = self._poll_once()
+            except Exception:  # the poller must outlive any one failure, as Lambda's does
+                log.exception("stream poll failed")
+                found = 0
+            if found == 0:
+                self._idle.set()
+                self._stop.wait(self._interval)
+            else:
+                self._idle.clear()
+
+    def _poll_once(self) -> int:
+        self._refresh_shards()
+        found = 0
+        for shard_id, iterator in list(self._iterators.items()):
+            if iterator is None:
+                continue
+            response = self._streams.get_records(ShardIterator=iterator, Limit=BATCH_SIZE)
+            self._iterators[shard_id] = response.get("NextShardIterator")
+            records = response.get("Records", [])
+            if records:
+                found += len(records)
+                self._deliver([self._lambda_record(record) for record in records])
+        return found
+
+    def _lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        shaped = dict(record)
+        shaped.setdefault("eventSource", "aws:dynamodb")
+        shaped.setdefault("awsRegion", "us-east-1")
+        shaped["eventSourceARN"] = self._stream_arn
+        dynamodb = dict(shaped.get("dynamodb", {}))
+        created = dynamodb.get("ApproximateCreationDateTime")
+        if created is not None and not isinstance(created, int | float):
+            dynamodb["ApproximateCreationDateTime"] = created.timestamp()
+        shaped["dynamodb"] = dynamodb
+        return shaped
+
+    def _deliver(self, records: list[dict[str, Any]]) -> None:
+        pending = records
+        for attempt in range(MAX_RETRIES + 1):
+            try:
+                result = invoke(self._handler, self._function_name, {"Records": pending}) or {}
+                failures = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
+            except Exception:
+                log.exception("publisher invocation failed (attempt %d)", attempt + 1)
+                failures = {record["dynamodb"]["SequenceNumber"] for record in pending}
+            if not failures:
+                self.delivered += len(records)
+                return
+            # As Lambda does with ReportBatchItemFailures: retry from the first failed record on.
+            first = next(
+                index
+                for index, record in enumerate(pending)
+                if record["dynamodb"]["SequenceNumber"] in failures
+            )
+            pending = pending[first:]
+            time.sleep(min(2.0, 0.1 * 2**attempt))
+        log.error("giving up on %d stream records; see the dead-letter file", len(pending))
+        if self._dead_letter_path is not None:
+            with self._dead_letter_path.open("a", encoding="utf-8") as handle:
+                for record in pending:
+                    handle.write(json.dumps(record, default=str) + "\n")

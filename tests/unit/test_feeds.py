@@ -1,0 +1,333 @@
+"""RSS and Atom feeds: what real clients (feedparser, lxml) see."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import datetime, timedelta, timezone
+
+import dateutil.tz
+import feedparser
+import pytest
+from lxml import etree
+
+from functions.render.feeds import ATOM_PATH, RSS_PATH, render_atom, render_rss
+
+ATOM = "http://www.w3.org/2005/Atom"
+DC = "http://purl.org/dc/elements/1.1/"
+MEDIA = "http://search.yahoo.com/mrss/"
+
+SEED_TITLE = "Ô Môn: tập huấn nghiệp vụ công tác Mặt trận năm 2023"
+# A sentence only the body has (the summary repeats the first paragraph, not this one).
+BODY_SENTENCE = "Đến dự lễ khai giảng lớp tập huấn, có ông Tống Văn Nhịn"
+SEED_URL = "https://news.example.vn/2023/05/10/o-mon-tap-huan-nghiep-vu-cong-tac-mat-tran-nam-2023/"
+LEAD_URL = "https://news.example.vn/media/seed/quang-canh-lop-tap-huan.jpg"
+SECOND_URL = "https://news.example.vn/media/seed/ba-nguyen-thuy-hang.jpg"
+SEED_ENTRY_ID = "tag:news.example.vn,2023-05-10:0f8fad5b-d9cb-469f-a165-70867728950e"
+CATEGORY_NAMES = ["Hoạt động Mặt trận", "Ô Môn", "Tập huấn", "Mặt trận Tổ quốc"]
+CATEGORY_SLUGS = ["hoat-dong-mat-tran", "o-mon", "tap-huan", "mat-tran-to-quoc"]
+
+RENDERERS = {"rss": render_rss, "atom": render_atom}
+
+
+def _timestamp(parsed: object) -> int:
+    return calendar.timegm(parsed)  # type: ignore[arg-type]
+
+
+@pytest.fixture(params=["rss", "atom"])
+def fmt(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+def _parse(raw: bytes) -> feedparser.FeedParserDict:
+    parsed = feedparser.parse(raw)
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    return parsed
+
+
+# --- both formats ---------------------------------------------------------------------------
+
+
+def test_feed_parses_without_errors_and_keeps_vietnamese_title_exact(fmt, site, seed_article):
+    parsed = _parse(RENDERERS[fmt]([seed_article], site))
+    assert parsed.version == ("rss20" if fmt == "rss" else "atom10")
+    assert parsed.feed.title == "Cổng thông tin quận Ô Môn"
+    assert parsed.entries[0].title == SEED_TITLE
+
+
+def test_feed_output_is_utf8_nfc_bytes_of_the_title(fmt, site, seed_article):
+    raw = RENDERERS[fmt]([seed_article], site)
+    assert raw.startswith(b"<?xml version='1.0' encoding='UTF-8'?>")
+    assert SEED_TITLE.encode("utf-8") in raw
+
+
+def test_entry_published_and_updated_equal_the_seed_instant(fmt, site, seed_article, seed_published_at):
+    entry = _parse(RENDERERS[fmt]([seed_article], site)).entries[0]
+    assert _timestamp(entry.published_parsed) == int(seed_published_at.timestamp())
+    if fmt == "atom":
+        assert _timestamp(entry.updated_parsed) == int(seed_published_at.timestamp())
+
+
+def test_dates_carry_the_site_offset_not_utc(fmt, site, seed_article):
+    raw = RENDERERS[fmt]([seed_article], site).decode()
+    if fmt == "rss":
+        assert "<pubDate>Wed, 10 May 2023 16:30:00 +0700</pubDate>" in raw
+        assert "<lastBuildDate>Wed, 10 May 2023 16:30:00 +0700</lastBuildDate>" in raw
+    else:
+        assert "<published>2023-05-10T16:30:00+07:00</published>" in raw
+        assert "<updated>2023-05-10T16:30:00+07:00</updated>" in raw
+
+
+def test_entry_links_to_the_absolute_article_url(fmt, site, seed_article):
+    entry = _parse(RENDERERS[fmt]([seed_article], site)).entries[0]
+    assert entry.link == SEED_URL
+
+
+def test_full_content_is_present_with_absolute_image_urls(fmt, site, seed_article):
+    entry = _parse(RENDERERS[fmt]([seed_article], site)).entries[0]
+    html = entry.content[0].value
+    assert BODY_SENTENCE in html
+    assert f'src="{LEAD_URL}"' in html
+    assert f'src="{SECOND_URL}"' in html
+    assert 'src="/media' not in html
+
+
+def test_summary_is_the_article_summary(fmt, site, seed_article):
+    entry = _parse(RENDERERS[fmt]([seed_article], site)).entries[0]
+    assert entry.summary == seed_article.summary
+
+
+def test_categories_are_the_section_then_the_tags(fmt, site, seed_article):
+    entry = _parse(RENDERERS[fmt]([seed_article], site)).entries[0]
+    if fmt == "rss":
+        assert [tag.term for tag in entry.tags] == CATEGORY_NAMES
+    else:
+        assert [tag.term for tag in entry.tags] == CATEGORY_SLUGS
+        assert [tag.label for tag in entry.tags] == CATEGORY_NAMES
+
+
+def test_enclosure_has_absolute_url_type_and_length(fmt, site, seed_article):
+    entry = _parse(RENDERERS[fmt]([seed_article], site)).entries[0]
+    assert len(entry.enclosures) == 1
+    enclosure = entry.enclosures[0]
+    assert enclosure.href == LEAD_URL
+    assert enclosure.type == "image/jpeg"
+    assert enclosure.length == "40633"
+
+
+def test_media_content_lists_each_image_once_with_absolute_urls(fmt, site, seed_article):
+    root = etree.fromstring(RENDERERS[fmt]([seed_article], site))
+    media = root.findall(f".//{{{MEDIA}}}content")
+    assert [m.get("url") for m in media] == [LEAD_URL, SECOND_URL]
+    assert [m.get("fileSize") for m in media] == ["40633", "39678"]
+    assert {m.get("medium") for m in media} == {"image"}
+
+
+def test_entry_id_is_an_ascii_tag_uri(fmt, site, seed_article):
+    entry = _parse(RENDERERS[fmt]([seed_article], site)).entries[0]
+    assert entry.id == SEED_ENTRY_ID
+    assert entry.id.isascii()
+
+
+def test_feed_holds_at_most_feed_size_entries_newest_first(fmt, site, make_article):
+    small = site.model_copy(update={"feed_size": 3})
+    articles = [make_article(hours) for hours in range(5)]  # oldest first on purpose
+    parsed = _parse(RENDERERS[fmt](articles, small))
+    assert [e.title for e in parsed.entries] == ["Bài viết số 4", "Bài viết số 3", "Bài viết số 2"]
+
+
+def test_feed_updated_is_the_latest_entry_update_not_now(fmt, site, make_article):
+    articles = [
+        make_article(1),
+        make_article(2, updated_at=datetime.fromisoformat("2024-01-02T03:04:05+00:00")),
+    ]
+    raw = RENDERERS[fmt](articles, site).decode()
+    if fmt == "rss":
+        assert "<lastBuildDate>Tue, 02 Jan 2024 10:04:05 +0700</lastBuildDate>" in raw
+    else:
+        assert "<updated>2024-01-02T10:04:05+07:00</updated>" in raw.split("<entry>")[0]
+
+
+def test_empty_feed_is_valid_and_dated_with_a_constant(fmt, site):
+    raw = RENDERERS[fmt]([], site)
+    parsed = _parse(raw)
+    assert parsed.entries == []
+    if fmt == "rss":
+        assert b"<lastBuildDate>Sat, 01 Jan 2000 07:00:00 +0700</lastBuildDate>" in raw
+    else:
+        assert b"<updated>2000-01-01T07:00:00+07:00</updated>" in raw
+    assert raw == RENDERERS[fmt]([], site)
+
+
+def test_rendering_twice_gives_identical_bytes(fmt, site, seed_article, make_article):
+    articles = [make_article(3), make_article(2), seed_article]
+    assert RENDERERS[fmt](articles, site) == RENDERERS[fmt](list(articles), site)
+
+
+def test_vertical_tab_in_title_summary_and_body_still_renders_valid_xml(fmt, site, seed_article):
+    dirty = seed_article.model_copy(
+        update={
+            "title": "Tiêu đề\x0b lỗi",
+            "summary": "Tóm tắt\x0c lỗi\x00",
+            "body_html": "<p>Nội dung\x0b có ký tự điều khiển</p>",
+            "author": seed_article.author.model_copy(update={"name": "Na\x0b Ra"}),
+        }
+    )
+    raw = RENDERERS[fmt]([dirty], site)
+    etree.fromstring(raw)  # strict parser: raises on any illegal character
+    entry = _parse(raw).entries[0]
+    assert entry.title == "Tiêu đề lỗi"
+    assert "Nội dung có ký tự điều khiển" in entry.content[0].value
+
+
+def test_script_in_title_and_summary_is_escaped(fmt, site, seed_article):
+    evil = seed_article.model_copy(
+        update={"title": "<script>alert(1)</script>", "summary": "<script>alert(2)</script>"}
+    )
+    raw = RENDERERS[fmt]([evil], site)
+    assert b"<script>" not in raw
+    root = etree.fromstring(raw)
+    # The title survives as text, not as an element.
+    titles = [el.text for el in root.iter() if etree.QName(el).localname == "title"]
+    assert "<script>alert(1)</script>" in titles
+    assert not [el for el in root.iter() if etree.QName(el).localname == "script"]
+
+
+def test_entries_in_another_language_keep_their_language(site, seed_article):
+    english = seed_article.model_copy(update={"language": "en", "title": "In English"})
+    root = etree.fromstring(render_atom([english], site))
+    entry = root.find(f"{{{ATOM}}}entry")
+    assert entry is not None
+    assert entry.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
+
+
+# --- RSS ------------------------------------------------------------------------------------
+
+
+def test_rss_channel_link_is_the_site_url_not_the_self_link(site, seed_article):
+    root = etree.fromstring(render_rss([seed_article], site))
+    channel = root.find("channel")
+    assert channel is not None
+    assert channel.findtext("link") == "https://news.example.vn/"
+    self_links = channel.findall(f"{{{ATOM}}}link[@rel='self']")
+    assert [(link.get("href"), link.get("type")) for link in self_links] == [
+        ("https://news.example.vn" + RSS_PATH, "application/rss+xml")
+    ]
+
+
+def test_rss_channel_has_description_and_language(site, seed_article):
+    parsed = _parse(render_rss([seed_article], site))
+    assert parsed.feed.subtitle == site.description
+    assert parsed.feed.language == "vi"
+
+
+def test_rss_byline_is_dc_creator_never_author(site, seed_article):
+    raw = render_rss([seed_article], site)
+    item = etree.fromstring(raw).find("channel/item")
+    assert item is not None
+    assert item.findtext(f"{{{DC}}}creator") == "Na Ra"
+    assert item.find("author") is None
+    assert _parse(raw).entries[0].author == "Na Ra"
+
+
+def test_rss_guid_is_a_tag_uri_and_not_a_permalink(site, seed_article):
+    item = etree.fromstring(render_rss([seed_article], site)).find("channel/item")
+    assert item is not None
+    guid = item.find("guid")
+    assert guid is not None
+    assert guid.text == SEED_ENTRY_ID
+    assert guid.get("isPermaLink") == "false"
+
+
+def test_rss_description_is_html_escaped_summary(site, seed_article):
+    evil = seed_article.model_copy(update={"summary": "a < b & <script>x</script>"})
+    item = etree.fromstring(render_rss([evil], site)).find("channel/item")
+    assert item is not None
+    # Readers treat <description> as HTML, so the text must arrive entity-encoded.
+    assert item.findtext("description") == "a &lt; b &amp; &lt;script&gt;x&lt;/script&gt;"
+
+
+def test_rss_content_encoded_is_the_full_body(site, seed_article):
+    item = etree.fromstring(render_rss([seed_article], site)).find("channel/item")
+    assert item is not None
+    encoded = item.findtext("{http://purl.org/rss/1.0/modules/content/}encoded")
+    assert encoded is not None
+    assert BODY_SENTENCE in encoded
+    assert "<figcaption>Quang cảnh lớp tập huấn</figcaption>" in encoded
+
+
+# --- Atom -----------------------------------------------------------------------------------
+
+
+def test_atom_entry_has_exactly_one_alternate_and_one_enclosure_link(site, seed_article):
+    # feedgen 1.0 drops rel/type/length from entry links, turning the enclosure into a second
+    # alternate; the renderer repairs them.
+    entry = etree.fromstring(render_atom([seed_article], site)).find(f"{{{ATOM}}}entry")
+    assert entry is not None
+    links = [
+        (link.get("rel"), link.get("type"), link.get("href"), link.get("length"))
+        for link in entry.findall(f"{{{ATOM}}}link")
+    ]
+    assert links == [
+        ("alternate", "text/html", SEED_URL, None),
+        ("enclosure", "image/jpeg", LEAD_URL, "40633"),
+    ]
+
+
+def test_atom_entry_links_as_feedparser_sees_them(site, seed_article):
+    entry = _parse(render_atom([seed_article], site)).entries[0]
+    assert [(link.rel, link.href) for link in entry.links] == [
+        ("alternate", SEED_URL),
+        ("enclosure", LEAD_URL),
+    ]
+
+
+def test_atom_feed_has_self_and_alternate_links(site, seed_article):
+    root = etree.fromstring(render_atom([seed_article], site))
+    links = [
+        (link.get("rel"), link.get("type"), link.get("href")) for link in root.findall(f"{{{ATOM}}}link")
+    ]
+    assert ("self", "application/atom+xml", "https://news.example.vn" + ATOM_PATH) in links
+    assert ("alternate", "text/html", "https://news.example.vn/") in links
+
+
+def test_atom_feed_id_is_a_stable_ascii_tag_uri(site, seed_article):
+    parsed = _parse(render_atom([seed_article], site))
+    assert parsed.feed.id == "tag:news.example.vn,2000:feed"
+    assert parsed.feed.subtitle == site.description
+    assert parsed.feed.language == "vi"
+
+
+def test_atom_content_is_type_html_not_cdata(site, seed_article):
+    entry = etree.fromstring(render_atom([seed_article], site)).find(f"{{{ATOM}}}entry")
+    assert entry is not None
+    content = entry.find(f"{{{ATOM}}}content")
+    assert content is not None
+    assert content.get("type") == "html"
+    assert b"CDATA" not in render_atom([seed_article], site)
+
+
+def test_atom_entry_author_is_the_byline(site, seed_article):
+    entry = _parse(render_atom([seed_article], site)).entries[0]
+    assert entry.author == "Na Ra"
+
+
+def test_feeds_do_not_depend_on_the_clock(site, seed_article, monkeypatch):
+    before = render_rss([seed_article], site), render_atom([seed_article], site)
+    # feedgen defaults every updated/lastBuildDate to datetime.now(dateutil.tz.tzutc()): skew that
+    # clock's zone, and any default that leaks out changes the bytes.
+    monkeypatch.setattr(dateutil.tz, "tzutc", lambda: timezone(timedelta(hours=13, minutes=37)))
+    after = render_rss([seed_article], site), render_atom([seed_article], site)
+    assert after == before
+
+
+def test_naive_datetimes_are_refused_rather_than_guessed(fmt, site, seed_article):
+    naive = seed_article.model_copy(update={"published_at": datetime(2023, 5, 10, 16, 30)})
+    with pytest.raises(ValueError, match="naive"):
+        RENDERERS[fmt]([naive], site)
+
+
+def test_non_ascii_image_file_names_become_percent_encoded_uris(fmt, site, seed_article):
+    image = seed_article.images[0].model_copy(update={"src": "/media/seed/ảnh đẹp.jpg"})
+    article = seed_article.model_copy(update={"image": image, "images": [image]})
+    entry = _parse(RENDERERS[fmt]([article], site)).entries[0]
+    assert entry.enclosures[0].href == "https://news.example.vn/media/seed/%E1%BA%A3nh%20%C4%91%E1%BA%B9p.jpg"
