@@ -82,3 +82,11 @@ def parameter_defaults(template: dict[str, Any]) -> dict[str, str]:
         for name, spec in (template.get("Parameters") or {}).items()
         if "Default" in spec
     }
+
+
+def resolved_environment(
+    template: dict[str, Any], names: dict[str, str], parameters: dict[str, str]
+) -> dict[str, str]:
+    """The functions' environment with every !Ref replaced by a local resource name or parameter."""
+    values = {**parameter_defaults(template), **parameters}
+    return {name: resolve_value(value, names, values) for name, value in function_environment(template).items()}

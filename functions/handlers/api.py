@@ -177,7 +177,7 @@ def openapi_document() -> Response[dict]:
     return Response(
         status_code=HTTPStatus.OK,
         content_type=JSON,
-        body=app.get_openapi_json_schema(title="presswire API", version="1.0.0"),
+        body=json.loads(app.get_openapi_json_schema(title="presswire API", version="1.0.0")),
     )
 
 

@@ -47,6 +47,51 @@ def local_name(logical_id: str, kind: str) -> str:
 
 
 @dataclass
+class Provisioned:
+    names: dict[str, str]  # logical id -> physical name
+    table_keys: dict[str, list[str]]  # table name -> key attribute names
+
+
+def provision_from_template(template: dict[str, Any], client: Callable[[str], Any]) -> Provisioned:
+    """Create the buckets, tables and queues template.yaml declares, with the properties that
+    change behaviour (keys, indexes, streams, versioning). Used by the local stack and by tests."""
+    names: dict[str, str] = {}
+    table_keys: dict[str, list[str]] = {}
+    s3 = client("s3")
+    for logical_id, properties in resources_of_type(template, "AWS::S3::Bucket").items():
+        name = names[logical_id] = local_name(logical_id, "bucket")
+        s3.create_bucket(Bucket=name)
+        if (properties.get("VersioningConfiguration") or {}).get("Status") == "Enabled":
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    dynamodb = client("dynamodb")
+    for logical_id, properties in resources_of_type(template, "AWS::DynamoDB::Table").items():
+        name = names[logical_id] = local_name(logical_id, "table")
+        request: dict[str, Any] = {
+            "TableName": name,
+            "KeySchema": properties["KeySchema"],
+            "AttributeDefinitions": properties["AttributeDefinitions"],
+            "BillingMode": properties.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if properties.get("GlobalSecondaryIndexes"):
+            request["GlobalSecondaryIndexes"] = [
+                {key: index[key] for key in ("IndexName", "KeySchema", "Projection")}
+                for index in properties["GlobalSecondaryIndexes"]
+            ]
+        if properties.get("StreamSpecification"):
+            request["StreamSpecification"] = {
+                "StreamEnabled": True,
+                "StreamViewType": properties["StreamSpecification"]["StreamViewType"],
+            }
+        dynamodb.create_table(**request)
+        table_keys[name] = [key["AttributeName"] for key in properties["KeySchema"]]
+    sqs = client("sqs")
+    for logical_id in resources_of_type(template, "AWS::SQS::Queue"):
+        names[logical_id] = local_name(logical_id, "queue")
+        sqs.create_queue(QueueName=names[logical_id])
+    return Provisioned(names=names, table_keys=table_keys)
+
+
+@dataclass
 class LocalAws:
     """Start, provision from template.yaml, journal durable writes, replay them on the next start."""
 
@@ -119,37 +164,9 @@ class LocalAws:
     # -- provisioning from template.yaml --------------------------------------------------
 
     def _provision(self) -> None:
-        s3 = self.client("s3")
-        for logical_id, properties in resources_of_type(self.template, "AWS::S3::Bucket").items():
-            name = self.names[logical_id] = local_name(logical_id, "bucket")
-            s3.create_bucket(Bucket=name)
-            if (properties.get("VersioningConfiguration") or {}).get("Status") == "Enabled":
-                s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
-        dynamodb = self.client("dynamodb")
-        for logical_id, properties in resources_of_type(self.template, "AWS::DynamoDB::Table").items():
-            name = self.names[logical_id] = local_name(logical_id, "table")
-            request: dict[str, Any] = {
-                "TableName": name,
-                "KeySchema": properties["KeySchema"],
-                "AttributeDefinitions": properties["AttributeDefinitions"],
-                "BillingMode": properties.get("BillingMode", "PAY_PER_REQUEST"),
-            }
-            if properties.get("GlobalSecondaryIndexes"):
-                request["GlobalSecondaryIndexes"] = [
-                    {key: index[key] for key in ("IndexName", "KeySchema", "Projection")}
-                    for index in properties["GlobalSecondaryIndexes"]
-                ]
-            if properties.get("StreamSpecification"):
-                request["StreamSpecification"] = {
-                    "StreamEnabled": True,
-                    "StreamViewType": properties["StreamSpecification"]["StreamViewType"],
-                }
-            dynamodb.create_table(**request)
-            self._table_keys[name] = [key["AttributeName"] for key in properties["KeySchema"]]
-        sqs = self.client("sqs")
-        for logical_id in resources_of_type(self.template, "AWS::SQS::Queue"):
-            self.names[logical_id] = local_name(logical_id, "queue")
-            sqs.create_queue(QueueName=self.names[logical_id])
+        provisioned = provision_from_template(self.template, self.client)
+        self.names.update(provisioned.names)
+        self._table_keys.update(provisioned.table_keys)
 
     def stream_arn(self, table_logical_id: str) -> str:
         description = self.client("dynamodb").describe_table(TableName=self.names[table_logical_id])

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra.cfn import function_environment, parameter_defaults, resolve_value
+from infra.cfn import resolved_environment
 from infra.local.aws import LocalAws, free_port
 from infra.local.gateway import Gateway
 from infra.local.stream_poller import StreamPoller
@@ -58,12 +58,8 @@ class LocalStack:
 
     def _function_environment(self, site_url: str) -> dict[str, str]:
         assert self.aws is not None
-        template = self.aws.template
-        parameters = {**parameter_defaults(template), **self.site_overrides, "SiteUrl": site_url}
-        environment = {
-            name: resolve_value(value, self.aws.names, parameters)
-            for name, value in function_environment(template).items()
-        }
+        parameters = {**self.site_overrides, "SiteUrl": site_url}
+        environment = resolved_environment(self.aws.template, self.aws.names, parameters)
         environment.update(self.aws.environment())
         environment.update(
             {

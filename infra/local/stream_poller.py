@@ -66,7 +66,7 @@ class StreamPoller:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                found = self._poll_once()
+                found = self.poll_once()
             except Exception:  # the poller must outlive any one failure, as Lambda's does
                 log.exception("stream poll failed")
                 found = 0
@@ -76,7 +76,8 @@ class StreamPoller:
             else:
                 self._idle.clear()
 
-    def _poll_once(self) -> int:
+    def poll_once(self) -> int:
+        """One pass over every shard; returns how many records were delivered."""
         self._refresh_shards()
         found = 0
         for shard_id, iterator in list(self._iterators.items()):

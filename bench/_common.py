@@ -1,0 +1,103 @@
+"""Shared by the benchmark scripts: statistics, tables, the machine line, docs/benchmarks.md sections."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import re
+import statistics
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS = REPO / "docs" / "benchmarks.md"
+
+HEADER = """# Benchmarks
+
+Numbers measured on a shared, noisy machine: read them as orders of magnitude and as ratios
+measured in the same run, never as guarantees. Every figure is a median of repeated runs unless
+marked otherwise. No test asserts any of these timings.
+
+Machine: {machine}
+Last header refresh: {date}
+
+How to run (from the repository root; each prints a table, `--write-docs` also refreshes its
+section below):
+
+- Import time: `.venv/bin/python bench/import_time.py [--runs 15] [--write-docs]`
+  (fresh-process `import` wall clock of each handler, and its ratio to `import boto3`)
+- AWS calls: `.venv/bin/python bench/aws_calls.py [--write-docs]`
+  (AWS API calls made by one submit and by its publish, cold and warm, under moto)
+- Submit to feed: `.venv/bin/python bench/submit_to_feed.py [--runs 20] [--write-docs]`
+  (POST /api/articles until the entry shows in /feeds/atom.xml, on the in-process local stack)
+
+"""
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {model}, "
+        f"Python {platform.python_version()} ({sys.platform})"
+    )
+
+
+def today() -> str:
+    return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """Nearest-rank percentile (no interpolation: with 20 samples p90 is the 18th smallest)."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), -(-int(fraction * 100) * len(ordered) // 100)))
+    return ordered[rank - 1]
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]], align: str | None = None) -> str:
+    """A Markdown table (also readable on a terminal). align: one of 'l'/'r' per column."""
+    cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    align = align or "l" + "r" * (len(headers) - 1)
+
+    def line(row: Sequence[str]) -> str:
+        padded = [
+            cell.ljust(widths[i]) if align[i] == "l" else cell.rjust(widths[i]) for i, cell in enumerate(row)
+        ]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = "|" + "|".join(
+        ("-" * (w + 1) + ":" if align[i] == "r" else "-" * (w + 2)) for i, w in enumerate(widths)
+    )
+    return "\n".join([line(cells[0]), rule + "|", *(line(row) for row in cells[1:])])
+
+
+def write_section(name: str, body: str) -> Path:
+    """Replace the text between <!-- bench:NAME --> and <!-- /bench:NAME --> in docs/benchmarks.md
+    (creating the file or appending the section when missing) and refresh the header."""
+    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    block = f"{start}\n{body.strip()}\n{end}"
+    text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else ""
+    header = HEADER.format(machine=machine(), date=today())
+    first_marker = text.find("<!-- bench:")
+    rest = text[first_marker:] if first_marker >= 0 else ""
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
+    if pattern.search(rest):
+        rest = pattern.sub(lambda _: block, rest, count=1)
+    else:
+        rest = (rest.rstrip() + "\n\n" if rest.strip() else "") + block
+    DOCS.parent.mkdir(parents=True, exist_ok=True)
+    DOCS.write_text(header + rest.rstrip() + "\n", encoding="utf-8")
+    return DOCS

@@ -1,0 +1,145 @@
+"""Handlers in-process against moto, with the resources template.yaml declares."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from functions.config import get_settings
+from functions.dal.factory import get_storage
+from infra.cfn import load_template, resolved_environment
+from infra.local.aws import Provisioned, provision_from_template
+from infra.local.gateway import http_api_event
+from infra.local.lambda_runtime import invoke
+from infra.local.stream_poller import StreamPoller
+from tests.conftest import SEED_DIR
+
+SITE_URL = "https://news.example.vn"
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Harness:
+    """What a test needs: call the API, run the publisher on what the stream holds, read buckets."""
+
+    provisioned: Provisioned
+    api: Any
+    publisher: Any
+    key: str
+    s3: Any
+    streams: Any
+    poller: StreamPoller
+    batches: list[list[dict[str, Any]]] = field(default_factory=list)
+
+    def name(self, logical_id: str) -> str:
+        return self.provisioned.names[logical_id]
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: bytes | str | dict[str, Any] | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        key: str | None = "default",
+        query: str = "",
+    ) -> ApiResponse:
+        all_headers = {"host": "news.example.vn", "content-type": "application/json"}
+        if key is not None:
+            all_headers["authorization"] = f"Bearer {self.key if key == 'default' else key}"
+        all_headers.update({name.lower(): value for name, value in (headers or {}).items()})
+        if isinstance(body, dict):
+            raw = json.dumps(body, ensure_ascii=False).encode()
+        elif isinstance(body, str):
+            raw = body.encode()
+        else:
+            raw = body or b""
+        event = http_api_event(method, "/api" + path, query, all_headers, raw, "127.0.0.1")
+        result = invoke(self.api.lambda_handler, "ApiFunction", event)
+        payload = result.get("body") or ""
+        return ApiResponse(result["statusCode"], result.get("headers") or {}, payload.encode())
+
+    def upload_seed_images(self, article: dict[str, Any]) -> dict[str, Any]:
+        """What `presswire submit` does: upload each referenced image and point the body at it."""
+        body = article["body"]
+        for name in ("quang-canh-lop-tap-huan.jpg", "ba-nguyen-thuy-hang.jpg"):
+            response = self.call(
+                "POST",
+                "/media",
+                (SEED_DIR / "media" / name).read_bytes(),
+                headers={"content-type": "image/jpeg"},
+                query=f"filename={name}",
+            )
+            assert response.status == 201, response.body
+            body = body.replace(f"media/{name}", response.json()["url"])
+        return {**article, "body": body}
+
+    def publish(self) -> int:
+        """Deliver what the stream holds to the publisher, as the event source mapping would."""
+        return self.poller.poll_once()
+
+    def site_object(self, key: str) -> bytes:
+        return self.s3.get_object(Bucket=self.name("SiteBucket"), Key=key)["Body"].read()
+
+    def site_keys(self) -> set[str]:
+        listing = self.s3.list_objects_v2(Bucket=self.name("SiteBucket"))
+        return {item["Key"] for item in listing.get("Contents", [])}
+
+
+@pytest.fixture
+def seed_article() -> dict[str, Any]:
+    return json.loads((SEED_DIR / "seed-article.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
+    with mock_aws():
+        template = load_template()
+        provisioned = provision_from_template(template, lambda service: boto3.client(service))
+        site = json.loads((SEED_DIR / "seed-site.json").read_text(encoding="utf-8"))
+        environment = resolved_environment(
+            template,
+            provisioned.names,
+            {"SiteUrl": SITE_URL, "SiteBanner": site["site_banner"], "FeedIdAuthority": "news.example.vn"},
+        )
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        get_storage.cache_clear()
+        from functions.clock import utc_now
+        from functions.handlers import api, publisher
+        from functions.logic.auth import issue_key
+
+        key, _ = issue_key(get_storage(), role="editor", name="tests", now=utc_now())
+        streams = boto3.client("dynamodbstreams")
+        table = boto3.client("dynamodb").describe_table(TableName=provisioned.names["ArticlesTable"])
+        harness = Harness(
+            provisioned=provisioned,
+            api=api,
+            publisher=publisher,
+            key=key,
+            s3=boto3.client("s3"),
+            streams=streams,
+            poller=StreamPoller(
+                streams, table["Table"]["LatestStreamArn"], publisher.lambda_handler, "PublisherFunction"
+            ),
+        )
+        harness.publish()  # the key's own stream record
+        yield harness
+    get_settings.cache_clear()
+    get_storage.cache_clear()
