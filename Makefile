@@ -54,3 +54,25 @@ build-ApiFunction build-PublisherFunction:
 	@cd "$(ARTIFACTS_DIR)" && for pkg in $(subst -,_,$(RUNTIME_PROVIDED)); do \
 		rm -rf "$$pkg" "$$pkg"-*.dist-info; \
 	done; rm -rf bin
+
+# -- The two commands of README.md: each installs what it needs on a fresh machine. ----------------
+
+VENV ?= .venv
+SERVE_ARGS ?= --site examples/seed/seed-site.json
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+.PHONY: install serve test
+install: $(VENV)/.installed
+
+# The local stack: moto in-process, API and site on http://127.0.0.1:8080
+serve: $(VENV)/.installed
+	$(VENV)/bin/presswire serve $(SERVE_ARGS)
+
+# The whole test suite: unit, integration (moto) and e2e (the real local stack over HTTP).
+test: $(VENV)/.installed
+	$(VENV)/bin/pytest

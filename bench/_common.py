@@ -13,6 +13,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs" / "benchmarks.md"
+SECTIONS = ("import_time", "aws_calls", "submit_to_feed")
 
 HEADER = """# Benchmarks
 
@@ -87,17 +88,18 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], align: str |
 def write_section(name: str, body: str) -> Path:
     """Replace the text between <!-- bench:NAME --> and <!-- /bench:NAME --> in docs/benchmarks.md
     (creating the file or appending the section when missing) and refresh the header."""
-    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
-    block = f"{start}\n{body.strip()}\n{end}"
     text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else ""
     header = HEADER.format(machine=machine(), date=today())
     first_marker = text.find("<!-- bench:")
     rest = text[first_marker:] if first_marker >= 0 else ""
+    # Every section has its place (in SECTIONS order) even before it is first measured.
+    for section in (*SECTIONS, name):
+        if f"<!-- bench:{section} -->" not in rest:
+            placeholder = f"<!-- bench:{section} -->\n_Not measured yet._\n<!-- /bench:{section} -->"
+            rest = (rest.rstrip() + "\n\n" if rest.strip() else "") + placeholder
+    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
     pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
-    if pattern.search(rest):
-        rest = pattern.sub(lambda _: block, rest, count=1)
-    else:
-        rest = (rest.rstrip() + "\n\n" if rest.strip() else "") + block
+    rest = pattern.sub(lambda _: f"{start}\n{body.strip()}\n{end}", rest, count=1)
     DOCS.parent.mkdir(parents=True, exist_ok=True)
     DOCS.write_text(header + rest.rstrip() + "\n", encoding="utf-8")
     return DOCS

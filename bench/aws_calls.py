@@ -46,7 +46,7 @@ class CallCounter:
 
     def before_call(self, event_name: str, **_: Any) -> None:
         if self.phase is not None:
-            _, service, operation = event_name.split(".", 2)
+            _prefix, service, operation = event_name.split(".", 2)
             self.calls.setdefault(self.phase, Counter())[f"{service}.{operation}"] += 1
 
     def before_send(self, **_: Any) -> None:
@@ -238,6 +238,18 @@ def render(counter: CallCounter, notes: list[str]) -> str:
         table(headers, rows),
         "",
         *(f"- {note}" for note in notes),
+        "",
+        "Reading it (from the code at the time of measuring): each API request makes one",
+        "`GetItem` for the API key (no key cache, so a submit with 2 images looks the key up 3",
+        "times); the submit's second `GetItem` is the slug check, its 2 `HeadObject` verify the",
+        "referenced uploads, then one `PutObject` (canonical JSON) and one `TransactWriteItems`",
+        "(article item and slug item: the 2 stream records). The publisher writes 4 outputs",
+        "(article page, `index.html`, `feeds/rss.xml`, `feeds/atom.xml`), each as `HeadObject` then",
+        "`PutObject` because the bytes changed; one `Query` lists the latest articles. Warm publish",
+        "reads only the new article's canonical JSON: the earlier one is in the publisher's",
+        "in-process cache (a fresh publisher instance would read it again, +1 `GetObject`).",
+        "Re-uploading identical images still costs a `PutObject` each (content-addressed key, no",
+        "existence check).",
     ]
     return "\n".join(lines)
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # Every environment variable the code reads. template.yaml must declare exactly these
-# (tests/unit/test_template_drift.py keeps the two in step).
+# (tests/unit/test_template.py keeps the two in step).
 ENVIRONMENT_VARIABLES: dict[str, str] = {
     "CONTENT_BUCKET": "content_bucket",
     "SITE_BUCKET": "site_bucket",

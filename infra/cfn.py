@@ -89,4 +89,6 @@ def resolved_environment(
 ) -> dict[str, str]:
     """The functions' environment with every !Ref replaced by a local resource name or parameter."""
     values = {**parameter_defaults(template), **parameters}
-    return {name: resolve_value(value, names, values) for name, value in function_environment(template).items()}
+    return {
+        name: resolve_value(value, names, values) for name, value in function_environment(template).items()
+    }

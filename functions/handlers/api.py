@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -40,7 +41,7 @@ API_PREFIX = "/api"
 
 app = APIGatewayHttpResolver(enable_validation=True, strip_prefixes=[API_PREFIX])
 
-_PROBLEMS = {
+_PROBLEMS: dict[int, OpenAPIResponse] = {
     401: {"description": "No valid API key (problem+json)"},
     403: {"description": "The key's role may not do this (problem+json)"},
     422: {"description": "The request failed validation (problem+json)"},

@@ -50,4 +50,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         changes = latest_revisions(changes)
         publish_listings(changes, store, site, report)
         record_report(report, changes)
-    return processor.response()
+    return dict(processor.response())

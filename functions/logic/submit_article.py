@@ -6,6 +6,7 @@ import hashlib
 import uuid
 from datetime import UTC, datetime
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from functions.dal.aws import canonical_bytes
 from functions.dal.protocol import ArticleStore, MediaStore, SlugTaken, StoredVersion
@@ -14,6 +15,7 @@ from functions.models.api import ApiKeyRecord
 from functions.models.article import (
     Article,
     ArticleRecord,
+    ArticleStatus,
     ArticleSubmission,
     ArticleSummary,
     Image,
@@ -55,6 +57,12 @@ def resolve_images(body_html: str, store: MediaStore) -> list[Image]:
     """Every image in the body; ours must have been uploaded (we record type and size)."""
     images: list[Image] = []
     for found in extract_images(body_html):
+        if not urlsplit(found.src).scheme and not found.src.startswith("/"):
+            raise MediaNotFound(
+                f"the body references {found.src}, a path relative to your computer; upload it with "
+                "POST /media (presswire submit does this) and reference the URL it returns",
+                field="body",
+            )
         media_key = media_key_for_url(found.src)
         content_type: str | None = None
         length: int | None = None
@@ -92,7 +100,7 @@ def submit_article(
     body_html = body_to_html(submission.body, submission.body_format)
     images = resolve_images(body_html, store)
     published_at = publication_time(submission, site, now)
-    status = "published" if published_at <= now else "scheduled"
+    status: ArticleStatus = "published" if published_at <= now else "scheduled"
     article_id = str(uuid.uuid4())
     base_slug = slugify(submission.title) or FALLBACK_SLUG
     logger.append_keys(article_id=article_id)

@@ -143,14 +143,12 @@ class LocalAws:
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
         self._thread.start()
         # moto's backends are per process: a second stack in the same process starts from nothing.
-        urllib.request.urlopen(  # noqa: S310 - our own loopback server
-            urllib.request.Request(self.endpoint_url + "/moto-api/reset", method="POST"), timeout=10
-        ).close()
+        reset = urllib.request.Request(self.endpoint_url + "/moto-api/reset", method="POST")  # noqa: S310
+        urllib.request.urlopen(reset, timeout=10).close()  # noqa: S310 - our own loopback server
+        self._provision()
         if self.state_dir is not None:
             self.state_dir.mkdir(parents=True, exist_ok=True)
             self.journal = Journal(self.state_dir)
-        self._provision()
-        if self.journal is not None:
             self._restore()
         return self
 

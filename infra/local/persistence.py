@@ -51,7 +51,7 @@ class Journal:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
             tmp.write_bytes(body)
-            os.replace(tmp, path)
+            tmp.replace(path)
         return digest
 
     def record_object(

@@ -60,7 +60,9 @@ def test_canonical_json_is_versioned_in_s3_and_the_item_points_at_that_version(
     versions = harness.s3.list_object_versions(Bucket=bucket, Prefix=f"articles/{created['id']}.json")
     (version,) = versions["Versions"]
     canonical = json.loads(
-        harness.s3.get_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])["Body"].read()
+        harness.s3.get_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])[
+            "Body"
+        ].read()
     )
     assert canonical["title"] == seed_article["title"]
     assert canonical["body_html"].count("<figure>") == 2
@@ -68,7 +70,8 @@ def test_canonical_json_is_versioned_in_s3_and_the_item_points_at_that_version(
     import boto3
 
     item = boto3.client("dynamodb").get_item(
-        TableName=harness.name("ArticlesTable"), Key={"pk": {"S": f"ARTICLE#{created['id']}"}, "sk": {"S": "ARTICLE"}}
+        TableName=harness.name("ArticlesTable"),
+        Key={"pk": {"S": f"ARTICLE#{created['id']}"}, "sk": {"S": "ARTICLE"}},
     )["Item"]
     assert item["content_version"]["S"] == version["VersionId"]
     assert "body" not in item  # bodies live in S3, never in the 400 KB item
@@ -84,7 +87,7 @@ def test_get_article_returns_the_canonical_document_with_its_etag(
     assert response.status == 200
     article = response.json()
     assert article["body_html"].startswith("<p>Nhằm trang bị")
-    assert [image["caption"] for image in article["images"]][0] == "Quang cảnh lớp tập huấn"
+    assert article["images"][0]["caption"] == "Quang cảnh lớp tập huấn"
     assert article["images"][0]["length"] == 40633
     assert response.headers["ETag"]
 
@@ -107,7 +110,9 @@ def test_replaying_the_same_stream_batch_rewrites_no_output(
     site_puts: list[str] = []
     get_storage().s3.meta.events.register(
         "provide-client-params.s3.PutObject",
-        lambda params, **_: site_puts.append(params["Key"]) if params["Bucket"] == harness.name("SiteBucket") else None,
+        lambda params, **_: (
+            site_puts.append(params["Key"]) if params["Bucket"] == harness.name("SiteBucket") else None
+        ),
     )
     harness.publish()
     assert SEED_PAGE_KEY in site_puts  # the hook sees the publisher's writes
@@ -133,22 +138,34 @@ def test_a_second_article_with_the_same_title_gets_a_suffixed_slug(
     assert second["url"].endswith(f"/{SEED_SLUG}-2/")
 
 
-def test_title_in_nfd_is_stored_nfc_and_slugs_the_same(harness: Harness, seed_article: dict[str, Any]) -> None:
+def test_title_in_nfd_is_stored_nfc_and_slugs_the_same(
+    harness: Harness, seed_article: dict[str, Any]
+) -> None:
     import unicodedata
 
-    article = {**seed_article, "title": unicodedata.normalize("NFD", seed_article["title"]), "body": "<p>x</p>"}
+    article = {
+        **seed_article,
+        "title": unicodedata.normalize("NFD", seed_article["title"]),
+        "body": "<p>x</p>",
+    }
     created = submit(harness, article)
 
     assert created["title"] == seed_article["title"]
     assert created["slug"] == SEED_SLUG
 
 
-def test_articles_are_listed_newest_first_with_a_cursor(harness: Harness, seed_article: dict[str, Any]) -> None:
+def test_articles_are_listed_newest_first_with_a_cursor(
+    harness: Harness, seed_article: dict[str, Any]
+) -> None:
     for day in (10, 12, 11):
         submit(
             harness,
-            {**seed_article, "title": f"Tin ngày {day}", "body": "<p>x</p>",
-             "published_at": f"2023-05-{day}T08:00:00+07:00"},
+            {
+                **seed_article,
+                "title": f"Tin ngày {day}",
+                "body": "<p>x</p>",
+                "published_at": f"2023-05-{day}T08:00:00+07:00",
+            },
         )
 
     first = harness.call("GET", "/articles", query="limit=2").json()
@@ -159,7 +176,9 @@ def test_articles_are_listed_newest_first_with_a_cursor(harness: Harness, seed_a
     assert second["next_cursor"] is None
 
 
-def test_requests_without_a_valid_key_get_401_problem_json(harness: Harness, seed_article: dict[str, Any]) -> None:
+def test_requests_without_a_valid_key_get_401_problem_json(
+    harness: Harness, seed_article: dict[str, Any]
+) -> None:
     missing = harness.call("POST", "/articles", seed_article, key=None)
     wrong = harness.call("GET", "/articles", key="pw_not-a-real-key")
 
@@ -201,10 +220,12 @@ def test_a_body_referencing_an_image_never_uploaded_is_refused(
 
 
 def test_uploaded_media_must_really_be_an_allowed_image_type(harness: Harness) -> None:
-    wrong_type = harness.call("POST", "/media", b"<svg/>", headers={"content-type": "image/svg+xml"},
-                              query="filename=x.svg")
-    lying = harness.call("POST", "/media", b"not a jpeg", headers={"content-type": "image/jpeg"},
-                         query="filename=x.jpg")
+    wrong_type = harness.call(
+        "POST", "/media", b"<svg/>", headers={"content-type": "image/svg+xml"}, query="filename=x.svg"
+    )
+    lying = harness.call(
+        "POST", "/media", b"not a jpeg", headers={"content-type": "image/jpeg"}, query="filename=x.jpg"
+    )
 
     assert wrong_type.status == 400
     assert lying.status == 400
@@ -240,10 +261,21 @@ def test_submit_emits_the_articles_submitted_metric_and_logs_the_article_id(
     assert accepted[0]["correlation_id"]
     printed = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     metrics = [line for line in printed if "_aws" in line]
-    assert any(line.get("ArticlesSubmitted") == [1.0] or line.get("ArticlesSubmitted") == 1.0 for line in metrics)
+    assert any(
+        line.get("ArticlesSubmitted") == [1.0] or line.get("ArticlesSubmitted") == 1.0 for line in metrics
+    )
 
 
 def test_openapi_document_lists_every_route(harness: Harness) -> None:
     document = harness.call("GET", "/openapi.json", key=None).json()
 
     assert {"/articles", "/articles/{article_id}", "/media", "/openapi.json"} <= set(document["paths"])
+
+
+def test_a_body_with_images_relative_to_the_reporters_computer_is_refused_with_a_hint(
+    harness: Harness, seed_article: dict[str, Any]
+) -> None:
+    response = harness.call("POST", "/articles", seed_article)  # still says media/quang-canh-...jpg
+
+    assert response.status == 422
+    assert "POST /media" in response.json()["detail"]

@@ -37,7 +37,7 @@ _CloudFormationLoader.add_multi_constructor("!", _short_tag)
 
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=_CloudFormationLoader)  # noqa: S506
+    return yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=_CloudFormationLoader)
 
 
 @pytest.fixture(scope="module")
@@ -80,8 +80,7 @@ def test_table_key_schema_matches_the_storage_layer(resources):
 
 def test_table_indexes_match_the_storage_layer_both_ways(resources):
     declared = {
-        index["IndexName"]: _keys(index["KeySchema"])
-        for index in _table(resources)["GlobalSecondaryIndexes"]
+        index["IndexName"]: _keys(index["KeySchema"]) for index in _table(resources)["GlobalSecondaryIndexes"]
     }
     assert declared == schema.INDEXES
 
