@@ -31,7 +31,7 @@ from functions.models.api import (
     Role,
 )
 from functions.models.article import ArticleRecord, ArticleStatus, ArticleSubmission
-from functions.models.errors import InvalidRequest, PresswireError
+from functions.models.errors import Forbidden, InvalidRequest, PresswireError
 from functions.models.site import Site
 from functions.observability import logger, metrics, tracer
 
@@ -146,7 +146,9 @@ def read_articles(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> ArticlePage:
-    _authorize("reporter", "editor", "partner")
+    principal = _authorize("reporter", "editor", "partner")
+    if principal.role == "partner" and status != "published":
+        raise Forbidden("partner keys see published articles only")
     site = _site()
     records, next_cursor = list_articles(get_storage(), status=status, limit=limit, cursor=cursor)
     return ArticlePage(items=[_article_response(record, site) for record in records], next_cursor=next_cursor)

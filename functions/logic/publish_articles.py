@@ -93,7 +93,10 @@ def latest_revisions(changed: Iterable[ArticleRecord]) -> list[ArticleRecord]:
 
 
 def record_report(report: PublishReport, changes: Sequence[ArticleRecord]) -> None:
-    metrics.add_metric(name="OutputsWritten", unit="Count", value=len(report.written))
+    feed_keys = {page_key(RSS_PATH), page_key(ATOM_PATH)}
+    feeds_written = sum(1 for key in report.written if key in feed_keys)
+    metrics.add_metric(name="PagesWritten", unit="Count", value=len(report.written) - feeds_written)
+    metrics.add_metric(name="FeedsWritten", unit="Count", value=feeds_written)
     metrics.add_metric(name="OutputsUnchanged", unit="Count", value=len(report.unchanged))
     logger.info(
         "site updated",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import quote
 
 from functions.models.article import Article, ArticleSummary
 from functions.models.site import Site
@@ -12,16 +11,6 @@ from functions.render.environment import get_environment
 from functions.render.feeds import ATOM_PATH, RSS_PATH
 
 HOME_PATH = "/"
-
-
-def section_path(slug: str) -> str:
-    """Site-relative URL of a section's listing page."""
-    return f"/section/{quote(slug)}/"
-
-
-def tag_path(slug: str) -> str:
-    """Site-relative URL of a tag's listing page."""
-    return f"/tag/{quote(slug)}/"
 
 
 def render_article_page(article: Article, site: Site) -> str:
@@ -60,7 +49,5 @@ def _render(template_name: str, site: Site, *, path: str, lang: str, description
         canonical=site.absolute(path),
         rss_path=RSS_PATH,
         atom_path=ATOM_PATH,
-        section_path=section_path,
-        tag_path=tag_path,
         **context,
     )

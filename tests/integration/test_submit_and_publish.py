@@ -279,3 +279,18 @@ def test_a_body_with_images_relative_to_the_reporters_computer_is_refused_with_a
 
     assert response.status == 422
     assert "POST /media" in response.json()["detail"]
+
+
+def test_partner_keys_cannot_list_unpublished_articles(harness: Harness) -> None:
+    from functions.clock import utc_now
+    from functions.dal.factory import get_storage
+    from functions.logic.auth import issue_key
+
+    partner, _ = issue_key(get_storage(), role="partner", name="Báo đối tác", now=utc_now())
+
+    published = harness.call("GET", "/articles", key=partner)
+    scheduled = harness.call("GET", "/articles", key=partner, query="status=scheduled")
+
+    assert published.status == 200
+    assert scheduled.status == 403
+    assert scheduled.headers["Content-Type"] == "application/problem+json"
