@@ -1,6 +1,6 @@
 # Build recipe for `sam build` (template.yaml: Metadata BuildMethod: makefile).
 #
-# SAM runs `make build-<LogicalId>` with ARTIFACTS_DIR set; both functions share one recipe and
+# SAM runs `make build-<LogicalId>` with ARTIFACTS_DIR set; every function shares one recipe and
 # one package: the functions/ package and the Jinja templates/, plus the runtime dependencies
 # from pyproject.toml's [project].dependencies (the one source of truth), built for the Lambda
 # platform (CPython 3.13 on arm64). boto3/botocore/s3transfer come with the Lambda runtime and are
@@ -32,12 +32,12 @@ export READ_DEPENDENCIES
 
 # `make build-ApiFunction` by hand, outside SAM.
 ifndef ARTIFACTS_DIR
-build-ApiFunction build-PublisherFunction: ARTIFACTS_DIR = .aws-sam/make/$@
+build-ApiFunction build-PublisherFunction build-SchedulerFunction: ARTIFACTS_DIR = .aws-sam/make/$@
 endif
 
-.PHONY: build-ApiFunction build-PublisherFunction
+.PHONY: build-ApiFunction build-PublisherFunction build-SchedulerFunction
 
-build-ApiFunction build-PublisherFunction:
+build-ApiFunction build-PublisherFunction build-SchedulerFunction:
 	@echo "$@: functions/ and templates/ -> $(ARTIFACTS_DIR)"
 	@mkdir -p "$(ARTIFACTS_DIR)"
 	@tar -cf - --exclude=__pycache__ --exclude='*.pyc' functions templates | tar -xf - -C "$(ARTIFACTS_DIR)"

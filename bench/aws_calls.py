@@ -118,7 +118,7 @@ def run() -> tuple[CallCounter, list[str]]:
 
         from functions.clock import utc_now
         from functions.logic.auth import issue_key
-        from functions.logic.publish_articles import publish_changes
+        from functions.logic.publish_articles import rebuild_front
         from functions.models.site import Site
         from functions.text.html import extract_images, rewrite_image_sources
         from infra.local.gateway import http_api_event
@@ -132,7 +132,7 @@ def run() -> tuple[CallCounter, list[str]]:
         key, _ = issue_key(factory.get_storage(), role="editor", name="bench", now=utc_now())
         # The site exists before the first article (as `presswire serve` and a deployed stack
         # have it), built with a throwaway storage so that neither function's state is warmed.
-        publish_changes([], factory.get_storage.__wrapped__(), Site.from_settings(get_settings()))
+        rebuild_front(factory.get_storage.__wrapped__(), Site.from_settings(get_settings()))
 
         table_name = provisioned.names["ArticlesTable"]
         stream_arn = boto3.client("dynamodb", region_name=REGION).describe_table(TableName=table_name)[

@@ -24,6 +24,7 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "FEED_ID_AUTHORITY": "feed_id_authority",
     "FEED_SIZE": "feed_size",
     "LOG_FORMAT": "log_format",
+    "PREVIEW_TTL_SECONDS": "preview_ttl_seconds",
 }
 
 
@@ -45,6 +46,7 @@ class Settings(BaseModel):
     )
     feed_size: int = Field(default=50, ge=1, le=500)
     log_format: str = Field(default="json", pattern="^(json|text)$")
+    preview_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
 
     @field_validator("site_url")
     @classmethod

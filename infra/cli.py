@@ -39,7 +39,13 @@ def serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     try:
-        stack = LocalStack(state_dir=args.state_dir, host=args.host, port=args.port, site_overrides=overrides)
+        stack = LocalStack(
+            state_dir=args.state_dir,
+            host=args.host,
+            port=args.port,
+            site_overrides=overrides,
+            schedule_every=args.schedule_every,
+        )
         stack.start()
     except OSError as error:
         raise CliError(
@@ -103,6 +109,34 @@ def _api_key(args: argparse.Namespace) -> str:
     return key
 
 
+def _upload_image(api: str, key: str, path: Path, *, alt: str, caption: str) -> str:
+    """POST /media for a presigned PUT, then PUT the bytes there; returns the image's site URL."""
+    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    data = path.read_bytes()
+    request = {
+        "filename": path.name,
+        "content_type": content_type,
+        "length": len(data),
+        "alt": alt,
+        "caption": caption,
+    }
+    ticket = _request("POST", f"{api}/media", key, json.dumps(request).encode(), "application/json")
+    upload = urllib.request.Request(  # noqa: S310 - a URL the API just signed
+        ticket["upload_url"],
+        data=data,
+        method=ticket.get("upload_method", "PUT"),
+        headers=ticket["upload_headers"],
+    )
+    try:
+        with urllib.request.urlopen(upload, timeout=120):  # noqa: S310
+            pass
+    except urllib.error.HTTPError as error:
+        raise CliError(f"uploading {path.name} failed with {error.code}: {error.read()[:200]!r}") from error
+    except urllib.error.URLError as error:
+        raise CliError(f"cannot reach the upload URL for {path.name} ({error.reason})") from error
+    return str(ticket["url"])
+
+
 def _is_local_reference(src: str) -> bool:
     return not urllib.parse.urlsplit(src).scheme and not src.startswith(("/", "//"))
 
@@ -132,10 +166,7 @@ def submit(args: argparse.Namespace) -> int:
             image_path = (path.parent / urllib.parse.unquote(image.src)).resolve()
             if not image_path.is_file():
                 raise CliError(f"the body references {image.src}, but {image_path} does not exist")
-            content_type = mimetypes.guess_type(image_path.name)[0] or "application/octet-stream"
-            query = urllib.parse.urlencode({"filename": image_path.name})
-            stored = _request("POST", f"{api}/media?{query}", key, image_path.read_bytes(), content_type)
-            uploaded[image.src] = stored["url"]
+            uploaded[image.src] = _upload_image(api, key, image_path, alt=image.alt, caption=image.caption)
         article["body"] = rewrite_image_sources(article["body"], uploaded)
 
     body = json.dumps(article, ensure_ascii=False).encode("utf-8")
@@ -150,8 +181,28 @@ def submit(args: argparse.Namespace) -> int:
 def keys_create(args: argparse.Namespace) -> int:
     from infra.local.keys import create_key
 
-    secret = create_key(args.state_dir, role=args.role, name=args.name)
-    print(secret)
+    print(create_key(args.state_dir, role=args.role, name=args.name))
+    return 0
+
+
+def keys_list(args: argparse.Namespace) -> int:
+    from infra.local.keys import list_keys
+
+    for record in list_keys(args.state_dir):
+        state = "revoked" if record.revoked else "active"
+        print(f"{record.key_id}\t{record.role}\t{state}\t{record.created_at:%Y-%m-%d %H:%M}\t{record.name}")
+    return 0
+
+
+def keys_revoke(args: argparse.Namespace) -> int:
+    from functions.models.errors import KeyNotFound
+    from infra.local.keys import revoke_key
+
+    try:
+        record = revoke_key(args.state_dir, args.key_id)
+    except KeyNotFound as error:
+        raise CliError(error.detail) from error
+    print(f"revoked {record.key_id} ({record.role}, {record.name})")
     return 0
 
 
@@ -185,6 +236,13 @@ def build_parser() -> argparse.ArgumentParser:
     create_parser.add_argument("--name", required=True)
     create_parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     create_parser.set_defaults(run=keys_create)
+    list_parser = keys_commands.add_parser("list", help="list keys (never their secrets)")
+    list_parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    list_parser.set_defaults(run=keys_list)
+    revoke_parser = keys_commands.add_parser("revoke", help="revoke a key; it stops working at once")
+    revoke_parser.add_argument("key_id")
+    revoke_parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    revoke_parser.set_defaults(run=keys_revoke)
     return parser
 
 

@@ -9,7 +9,7 @@ import json
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC
+from datetime import UTC, datetime
 from functools import cached_property
 from threading import Lock
 from typing import TYPE_CHECKING, Any
@@ -20,10 +20,10 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.dal import schema
-from functions.dal.protocol import SlugTaken, StoredMedia, StoredVersion
+from functions.dal.protocol import ArticleVersionConflict, SlugTaken, StoredMedia, StoredVersion
 from functions.models.api import ApiKeyRecord
-from functions.models.article import Article, ArticleRecord, ArticleStatus
-from functions.models.errors import InvalidRequest, StorageUnavailable
+from functions.models.article import Article, ArticleRecord, ArticleStatus, MediaInfo, Preview, Revision
+from functions.models.errors import InvalidRequest, KeyNotFound, StorageUnavailable
 from functions.models.site import Output
 
 if TYPE_CHECKING:
@@ -45,6 +45,24 @@ _TRANSIENT_CODES = frozenset(
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
 CANONICAL_CONTENT_TYPE = "application/json; charset=utf-8"
+# S3 returns it as x-amz-meta-http-status; CloudFront's viewer-response function and the local
+# gateway turn it into the response status (410 Gone for a retracted article's page).
+HTTP_STATUS_METADATA = "http-status"
+MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable"
+_LISTING_CURSOR_KEYS = {
+    schema.PARTITION_KEY,
+    schema.SORT_KEY,
+    schema.LISTING_PARTITION_KEY,
+    schema.LISTING_SORT_KEY,
+}
+
+
+class _Cancelled(Exception):
+    """A transaction was cancelled; which of its writes failed their condition."""
+
+    def __init__(self, failed_conditions: set[int]) -> None:
+        super().__init__(sorted(failed_conditions))
+        self.failed_conditions = failed_conditions
 
 
 @contextmanager
@@ -72,18 +90,50 @@ def api_key_item_key(key_hash: str) -> dict[str, str]:
     return {schema.PARTITION_KEY: f"APIKEY#{key_hash}", schema.SORT_KEY: "APIKEY"}
 
 
-def timeline_partition(status: ArticleStatus) -> str:
-    return f"TIMELINE#{status}"
+def revision_item_key(article_id: str, revision: int) -> dict[str, str]:
+    return {schema.PARTITION_KEY: f"ARTICLE#{article_id}", schema.SORT_KEY: f"REV#{revision:06d}"}
+
+
+def listing_item_key(article_id: str, listing_id: str) -> dict[str, str]:
+    return {schema.PARTITION_KEY: f"ARTICLE#{article_id}", schema.SORT_KEY: f"LIST#{listing_id}"}
+
+
+def preview_item_key(token_hash: str) -> dict[str, str]:
+    return {schema.PARTITION_KEY: f"PREVIEW#{token_hash}", schema.SORT_KEY: "PREVIEW"}
+
+
+def media_item_key(key: str) -> dict[str, str]:
+    return {schema.PARTITION_KEY: f"MEDIA#{key}", schema.SORT_KEY: "MEDIA"}
+
+
+KEYS_LISTING = "keys"
+
+
+def utc_sort_key(moment: datetime, suffix: str) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}#{suffix}"
+
+
+def listing_partition(listing_id: str, status: ArticleStatus) -> str:
+    return f"{listing_id}#{status}"
 
 
 def article_to_item(record: ArticleRecord) -> dict[str, Any]:
-    published_utc = record.published_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
         **record.model_dump(mode="json", exclude_none=True),
         **article_item_key(record.id),
-        schema.TIMELINE_PARTITION_KEY: timeline_partition(record.status),
-        schema.TIMELINE_SORT_KEY: f"{published_utc}#{record.id}",
         "entity": "article",
+    }
+
+
+def listing_to_item(record: ArticleRecord, listing_id: str) -> dict[str, Any]:
+    """A copy of the summary in one listing: the index projects it, so a listing is one Query."""
+    return {
+        **record.model_dump(mode="json", exclude_none=True),
+        **listing_item_key(record.id, listing_id),
+        schema.LISTING_PARTITION_KEY: listing_partition(listing_id, record.status),
+        schema.LISTING_SORT_KEY: utc_sort_key(record.published_at, record.id),
+        "entity": "listing",
+        "listing": listing_id,
     }
 
 
@@ -197,14 +247,15 @@ class AwsStorage:
         return StoredVersion(key=self.canonical_key(article.id), version_id=version_id)
 
     def get_canonical(self, record: ArticleRecord) -> Article:
-        cache_key = (record.id, record.content_version)
+        return self.get_canonical_version(record.id, record.content_key, record.content_version)
+
+    def get_canonical_version(self, article_id: str, key: str, version_id: str) -> Article:
+        cache_key = (article_id, version_id)
         cached = self._canonical_cache.get(cache_key)
         if cached is not None:
             return cached
         with _storage_errors():
-            response = self.s3.get_object(
-                Bucket=self.content_bucket, Key=record.content_key, VersionId=record.content_version
-            )
+            response = self.s3.get_object(Bucket=self.content_bucket, Key=key, VersionId=version_id)
             article = Article.model_validate_json(response["Body"].read())
         self._canonical_cache.put(cache_key, article)
         return article
@@ -220,36 +271,91 @@ class AwsStorage:
             )
         return "Item" not in response
 
-    def create_article(self, record: ArticleRecord) -> None:
+    def _put(self, item: dict[str, Any], condition: str | None = None, **values: Any) -> dict[str, Any]:
+        put: dict[str, Any] = {"TableName": self.table_name, "Item": _serialize(item)}
+        if condition:
+            put["ConditionExpression"] = condition
+        if values:
+            put["ExpressionAttributeValues"] = _serialize(
+                {f":{name}": value for name, value in values.items()}
+            )
+        return {"Put": put}
+
+    def _delete(self, key: dict[str, str]) -> dict[str, Any]:
+        return {"Delete": {"TableName": self.table_name, "Key": _serialize(key)}}
+
+    def _listing_writes(
+        self, record: ArticleRecord, listings_after: list[str], listings_before: list[str]
+    ) -> list[dict[str, Any]]:
+        writes = [self._put(listing_to_item(record, listing)) for listing in listings_after]
+        writes += [
+            self._delete(listing_item_key(record.id, listing))
+            for listing in listings_before
+            if listing not in listings_after
+        ]
+        return writes
+
+    def create_article(self, record: ArticleRecord, revision: Revision, listings: list[str]) -> None:
         absent = f"attribute_not_exists({schema.PARTITION_KEY})"
         slug_item = {**slug_item_key(record.slug), "article_id": record.id, "entity": "slug"}
+        writes = [
+            self._put(slug_item, absent),
+            self._put(article_to_item(record), absent),
+            self._put(self._revision_item(record.id, revision), absent),
+            *self._listing_writes(record, listings, []),
+        ]
+        try:
+            self._transact(writes)
+        except _Cancelled as cancelled:
+            if cancelled.failed_conditions == {0}:
+                raise SlugTaken(record.slug) from cancelled
+            raise StorageUnavailable("the article could not be saved; retry") from cancelled
+
+    def save_change(
+        self,
+        before: ArticleRecord,
+        after: ArticleRecord,
+        revision: Revision,
+        listings_before: list[str],
+        listings_after: list[str],
+    ) -> None:
+        """Commit a new revision unless someone else committed one since `before` was read."""
+        writes = [
+            self._put(article_to_item(after), "etag = :expected", expected=before.etag),
+            self._put(
+                self._revision_item(after.id, revision), f"attribute_not_exists({schema.PARTITION_KEY})"
+            ),
+            *self._listing_writes(after, listings_after, listings_before),
+        ]
+        try:
+            self._transact(writes)
+        except _Cancelled as cancelled:
+            if cancelled.failed_conditions & {0, 1}:
+                raise ArticleVersionConflict(after.id) from cancelled
+            raise StorageUnavailable("the change could not be saved; retry") from cancelled
+
+    def _transact(self, writes: list[dict[str, Any]]) -> None:
         try:
             with _storage_errors():
-                self.dynamodb.transact_write_items(
-                    TransactItems=[
-                        {
-                            "Put": {
-                                "TableName": self.table_name,
-                                "Item": _serialize(slug_item),
-                                "ConditionExpression": absent,
-                            }
-                        },
-                        {
-                            "Put": {
-                                "TableName": self.table_name,
-                                "Item": _serialize(article_to_item(record)),
-                                "ConditionExpression": absent,
-                            }
-                        },
-                    ]
-                )
+                self.dynamodb.transact_write_items(TransactItems=writes)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                 raise
             reasons = error.response.get("CancellationReasons") or []
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                raise SlugTaken(record.slug) from error
-            raise StorageUnavailable("the article could not be saved; retry") from error
+            failed = {
+                index
+                for index, reason in enumerate(reasons)
+                if reason.get("Code") == "ConditionalCheckFailed"
+            }
+            raise _Cancelled(failed) from error
+
+    @staticmethod
+    def _revision_item(article_id: str, revision: Revision) -> dict[str, Any]:
+        return {
+            **revision.model_dump(mode="json", exclude_none=True),
+            **revision_item_key(article_id, revision.revision),
+            "entity": "revision",
+        }
 
     def get_record(self, article_id: str) -> ArticleRecord | None:
         with _storage_errors():
@@ -259,26 +365,68 @@ class AwsStorage:
         item = response.get("Item")
         return item_to_record(_deserialize(item)) if item else None
 
-    def list_timeline(
-        self, status: ArticleStatus, limit: int, cursor: str | None = None
-    ) -> tuple[list[ArticleRecord], str | None]:
-        index_keys = {
-            schema.PARTITION_KEY,
-            schema.SORT_KEY,
-            schema.TIMELINE_PARTITION_KEY,
-            schema.TIMELINE_SORT_KEY,
-        }
+    def list_revisions(self, article_id: str) -> list[Revision]:
         query: dict[str, Any] = {
             "TableName": self.table_name,
-            "IndexName": schema.TIMELINE_INDEX,
-            "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": schema.TIMELINE_PARTITION_KEY},
-            "ExpressionAttributeValues": {":pk": {"S": timeline_partition(status)}},
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :rev)",
+            "ExpressionAttributeNames": {"#pk": schema.PARTITION_KEY, "#sk": schema.SORT_KEY},
+            "ExpressionAttributeValues": {":pk": {"S": f"ARTICLE#{article_id}"}, ":rev": {"S": "REV#"}},
+            "ConsistentRead": True,
+        }
+        revisions: list[Revision] = []
+        with _storage_errors():
+            for page in self.dynamodb.get_paginator("query").paginate(**query):
+                revisions += [Revision.model_validate(_deserialize(item)) for item in page.get("Items", [])]
+        return revisions
+
+    def get_revision(self, article_id: str, revision: int) -> Revision | None:
+        with _storage_errors():
+            response = self.dynamodb.get_item(
+                TableName=self.table_name,
+                Key=_serialize(revision_item_key(article_id, revision)),
+                ConsistentRead=True,
+            )
+        item = response.get("Item")
+        return Revision.model_validate(_deserialize(item)) if item else None
+
+    def list_listing(
+        self,
+        listing_id: str,
+        status: ArticleStatus,
+        limit: int,
+        cursor: str | None = None,
+        *,
+        published_before: datetime | None = None,
+        section: str | None = None,
+        author: str | None = None,
+    ) -> tuple[list[ArticleRecord], str | None]:
+        """Newest first by published_at; optional filters on the other listings (opaque cursor)."""
+        condition = "#pk = :pk"
+        values: dict[str, Any] = {":pk": {"S": listing_partition(listing_id, status)}}
+        names = {"#pk": schema.LISTING_PARTITION_KEY}
+        if published_before is not None:
+            condition += " AND #sk <= :before"
+            names["#sk"] = schema.LISTING_SORT_KEY
+            values[":before"] = {"S": utc_sort_key(published_before, "\uffff")}
+        filters: list[str] = []
+        for attribute, wanted in (("section", section), ("author", author)):
+            if wanted is not None:
+                names[f"#{attribute}"] = attribute
+                values[f":{attribute}"] = {"S": wanted}
+                filters.append(f"#{attribute}.slug = :{attribute}")
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": schema.LISTING_INDEX,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
             "ScanIndexForward": False,
             "Limit": limit,
         }
+        if filters:
+            query["FilterExpression"] = " AND ".join(filters)
         if cursor:
-            query["ExclusiveStartKey"] = decode_cursor(cursor, index_keys)
+            query["ExclusiveStartKey"] = decode_cursor(cursor, _LISTING_CURSOR_KEYS)
         with _storage_errors():
             response = self.dynamodb.query(**query)
         records = [item_to_record(_deserialize(item)) for item in response.get("Items", [])]
@@ -295,13 +443,66 @@ class AwsStorage:
         return ApiKeyRecord.model_validate(_deserialize(item)) if item else None
 
     def put_api_key(self, record: ApiKeyRecord) -> None:
-        item = {**record.model_dump(mode="json"), **api_key_item_key(record.key_hash), "entity": "apikey"}
+        item = {
+            **record.model_dump(mode="json"),
+            **api_key_item_key(record.key_hash),
+            schema.LISTING_PARTITION_KEY: KEYS_LISTING,
+            schema.LISTING_SORT_KEY: utc_sort_key(record.created_at, record.key_id),
+            "entity": "apikey",
+        }
         with _storage_errors():
             self.dynamodb.put_item(
                 TableName=self.table_name,
                 Item=_serialize(item),
                 ConditionExpression=f"attribute_not_exists({schema.PARTITION_KEY})",
             )
+
+    def list_api_keys(self) -> list[ApiKeyRecord]:
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": schema.LISTING_INDEX,
+            "KeyConditionExpression": "#pk = :keys",
+            "ExpressionAttributeNames": {"#pk": schema.LISTING_PARTITION_KEY},
+            "ExpressionAttributeValues": {":keys": {"S": KEYS_LISTING}},
+        }
+        keys: list[ApiKeyRecord] = []
+        with _storage_errors():
+            for page in self.dynamodb.get_paginator("query").paginate(**query):
+                keys += [ApiKeyRecord.model_validate(_deserialize(item)) for item in page.get("Items", [])]
+        return keys
+
+    def revoke_api_key(self, key_id: str) -> ApiKeyRecord:
+        matching = [key for key in self.list_api_keys() if key.key_id == key_id]
+        if not matching:
+            raise KeyNotFound(f"there is no key with id {key_id}", field="key_id")
+        with _storage_errors():
+            self.dynamodb.update_item(
+                TableName=self.table_name,
+                Key=_serialize(api_key_item_key(matching[0].key_hash)),
+                UpdateExpression="SET revoked = :revoked",
+                ExpressionAttributeValues={":revoked": {"BOOL": True}},
+            )
+        return matching[0].model_copy(update={"revoked": True})
+
+    # -- previews -----------------------------------------------------------------------
+
+    def put_preview(self, preview: Preview) -> None:
+        item = {
+            **preview.model_dump(mode="json"),
+            **preview_item_key(preview.token_hash),
+            schema.TTL_ATTRIBUTE: int(preview.expires_at.timestamp()),
+            "entity": "preview",
+        }
+        with _storage_errors():
+            self.dynamodb.put_item(TableName=self.table_name, Item=_serialize(item))
+
+    def get_preview(self, token_hash: str) -> Preview | None:
+        with _storage_errors():
+            response = self.dynamodb.get_item(
+                TableName=self.table_name, Key=_serialize(preview_item_key(token_hash)), ConsistentRead=True
+            )
+        item = response.get("Item")
+        return Preview.model_validate(_deserialize(item)) if item else None
 
     # -- media --------------------------------------------------------------------------
 
@@ -312,7 +513,7 @@ class AwsStorage:
                 Key=key,
                 Body=body,
                 ContentType=content_type,
-                CacheControl="public, max-age=31536000, immutable",
+                CacheControl=MEDIA_CACHE_CONTROL,
             )
         return StoredMedia(key=key, content_type=content_type, length=len(body))
 
@@ -326,15 +527,44 @@ class AwsStorage:
             raise
         return StoredMedia(key=key, content_type=response["ContentType"], length=response["ContentLength"])
 
+    def put_media_info(self, info: MediaInfo) -> None:
+        item = {**info.model_dump(mode="json"), **media_item_key(info.key), "entity": "media"}
+        with _storage_errors():
+            self.dynamodb.put_item(TableName=self.table_name, Item=_serialize(item))
+
+    def get_media_info(self, key: str) -> MediaInfo | None:
+        with _storage_errors():
+            response = self.dynamodb.get_item(TableName=self.table_name, Key=_serialize(media_item_key(key)))
+        item = response.get("Item")
+        return MediaInfo.model_validate(_deserialize(item)) if item else None
+
+    def presign_media_upload(self, key: str, content_type: str, length: int, expires_in: int) -> str:
+        """A PUT URL that S3 honours only with exactly this Content-Type and Content-Length."""
+        return str(
+            self.s3.generate_presigned_url(
+                "put_object",
+                Params={
+                    "Bucket": self.content_bucket,
+                    "Key": key,
+                    "ContentType": content_type,
+                    "ContentLength": length,
+                    "CacheControl": MEDIA_CACHE_CONTROL,
+                },
+                ExpiresIn=expires_in,
+            )
+        )
+
     # -- the site bucket ----------------------------------------------------------------
 
     def write_if_changed(self, output: Output) -> bool:
-        digest = hashlib.sha256(output.body).hexdigest()
+        metadata = {"sha256": hashlib.sha256(output.body).hexdigest()}
+        if output.http_status is not None:
+            metadata[HTTP_STATUS_METADATA] = str(output.http_status)
         try:
             with _storage_errors():
                 existing = self.s3.head_object(Bucket=self.site_bucket, Key=output.key)
             if (
-                existing.get("Metadata", {}).get("sha256") == digest
+                existing.get("Metadata", {}) == metadata
                 and existing.get("ContentType") == output.content_type
                 and existing.get("CacheControl") == output.cache_control
             ):
@@ -349,7 +579,7 @@ class AwsStorage:
                 Body=output.body,
                 ContentType=output.content_type,
                 CacheControl=output.cache_control,
-                Metadata={"sha256": digest},
+                Metadata=metadata,
             )
         return True
 

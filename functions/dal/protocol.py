@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from functions.models.api import ApiKeyRecord
-from functions.models.article import Article, ArticleRecord, ArticleStatus
+from functions.models.article import Article, ArticleRecord, ArticleStatus, MediaInfo, Preview, Revision
 from functions.models.site import Output
 
 
 class SlugTaken(Exception):
     """The slug was reserved by another article between our check and our write."""
+
+
+class ArticleVersionConflict(Exception):
+    """Another change was committed since the article was read (its ETag moved)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,16 +41,41 @@ class ArticleStore(Protocol):
         """The canonical document at exactly the version the record points to."""
         ...
 
+    def get_canonical_version(self, article_id: str, key: str, version_id: str) -> Article: ...
+
     def is_slug_free(self, slug: str) -> bool: ...
 
-    def create_article(self, record: ArticleRecord) -> None:
-        """Reserve the slug and create the item atomically; SlugTaken if the slug is gone."""
+    def create_article(self, record: ArticleRecord, revision: Revision, listings: list[str]) -> None:
+        """Reserve the slug and create item, first revision and listings atomically (SlugTaken)."""
+        ...
+
+    def save_change(
+        self,
+        before: ArticleRecord,
+        after: ArticleRecord,
+        revision: Revision,
+        listings_before: list[str],
+        listings_after: list[str],
+    ) -> None:
+        """Commit a revision atomically, unless `before` is stale (ArticleVersionConflict)."""
         ...
 
     def get_record(self, article_id: str) -> ArticleRecord | None: ...
 
-    def list_timeline(
-        self, status: ArticleStatus, limit: int, cursor: str | None = None
+    def list_revisions(self, article_id: str) -> list[Revision]: ...
+
+    def get_revision(self, article_id: str, revision: int) -> Revision | None: ...
+
+    def list_listing(
+        self,
+        listing_id: str,
+        status: ArticleStatus,
+        limit: int,
+        cursor: str | None = None,
+        *,
+        published_before: datetime | None = None,
+        section: str | None = None,
+        author: str | None = None,
     ) -> tuple[list[ArticleRecord], str | None]:
         """Newest first by published_at; the cursor is opaque to callers."""
         ...
@@ -56,11 +86,27 @@ class KeyStore(Protocol):
 
     def put_api_key(self, record: ApiKeyRecord) -> None: ...
 
+    def list_api_keys(self) -> list[ApiKeyRecord]: ...
+
+    def revoke_api_key(self, key_id: str) -> ApiKeyRecord: ...
+
+
+class PreviewStore(Protocol):
+    def put_preview(self, preview: Preview) -> None: ...
+
+    def get_preview(self, token_hash: str) -> Preview | None: ...
+
 
 class MediaStore(Protocol):
     def put_media(self, key: str, body: bytes, content_type: str) -> StoredMedia: ...
 
     def head_media(self, key: str) -> StoredMedia | None: ...
+
+    def put_media_info(self, info: MediaInfo) -> None: ...
+
+    def get_media_info(self, key: str) -> MediaInfo | None: ...
+
+    def presign_media_upload(self, key: str, content_type: str, length: int, expires_in: int) -> str: ...
 
 
 class SiteStore(Protocol):

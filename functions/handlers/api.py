@@ -1,51 +1,93 @@
-"""The HTTP API. Thin: each route validates its input model, calls one logic function."""
+"""The HTTP API. Thin: each route validates its input model and calls one logic function."""
 
 from __future__ import annotations
 
 import base64
 import json
+from datetime import timedelta
 from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
-from functions.clock import utc_now
+from functions import clock
 from functions.config import get_settings
 from functions.dal.factory import get_storage
-from functions.logic.auth import authenticate, require_role
-from functions.logic.media import media_url, upload_media
-from functions.logic.read_articles import get_article, list_articles
+from functions.logic import auth, edit_article, media, previews, read_articles
+from functions.logic.permissions import READERS, WRITERS
 from functions.logic.submit_article import submit_article
 from functions.models.api import (
     ApiKeyRecord,
     ArticleDetail,
     ArticlePage,
     ArticleResponse,
+    KeyList,
+    KeyRequest,
+    KeyResponse,
     MediaResponse,
+    MediaUploadRequest,
+    MediaUploadTicket,
+    NewKeyResponse,
+    PreviewResponse,
+    RevisionList,
     Role,
 )
-from functions.models.article import ArticleRecord, ArticleStatus, ArticleSubmission
-from functions.models.errors import Forbidden, InvalidRequest, PresswireError
+from functions.models.article import (
+    ArticlePatch,
+    ArticleRecord,
+    ArticleReplacement,
+    ArticleStatus,
+    ArticleSubmission,
+    PublishRequest,
+    RetractRequest,
+)
+from functions.models.errors import InvalidRequest, PresswireError
 from functions.models.site import Site
 from functions.observability import logger, metrics, tracer
 
 PROBLEM_JSON = "application/problem+json"
 JSON = "application/json"
 API_PREFIX = "/api"
+ARTICLE_ID = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f-]+$")]
+IF_MATCH = Annotated[
+    str | None, Header(description="The ETag of your last read of the article (required for PUT and PATCH)")
+]
 
 app = APIGatewayHttpResolver(enable_validation=True, strip_prefixes=[API_PREFIX])
+app.configure_openapi(
+    title="presswire API",
+    version="1.0.0",
+    description="Submit, edit and publish articles. Errors are RFC 9457 problem+json.",
+    security_schemes={"bearerAuth": HTTPBearer(description="An API key: Authorization: Bearer pw_...")},
+)
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
-_PROBLEMS: dict[int, OpenAPIResponse] = {
-    401: {"description": "No valid API key (problem+json)"},
-    403: {"description": "The key's role may not do this (problem+json)"},
-    422: {"description": "The request failed validation (problem+json)"},
-}
+
+def _problems(*statuses: int) -> dict[int, OpenAPIResponse]:
+    described = {
+        400: "Malformed request",
+        401: "No valid API key",
+        403: "The key's role may not do this",
+        404: "No such article",
+        409: "The article is not in a state that allows this",
+        412: "If-Match does not match the article's current ETag",
+        413: "Upload too large",
+        422: "The request failed validation",
+        428: "If-Match is required",
+    }
+    return {status: {"description": f"{described[status]} (application/problem+json)"} for status in statuses}
+
+
+_READ = _problems(401, 403, 404, 422)
+_WRITE = _problems(400, 401, 403, 404, 409, 412, 422)
 
 
 def _site() -> Site:
@@ -53,31 +95,37 @@ def _site() -> Site:
 
 
 def _authorize(*roles: Role) -> ApiKeyRecord:
-    principal = authenticate(get_storage(), app.current_event.headers.get("authorization"))
+    principal = auth.authenticate(get_storage(), app.current_event.headers.get("authorization"))
     logger.append_keys(key_id=principal.key_id, role=principal.role)
-    require_role(principal, roles)
+    auth.require_role(principal, roles)
     return principal
 
 
-def _article_response(record: ArticleRecord, site: Site) -> ArticleResponse:
+def _article_response(
+    record: ArticleRecord, site: Site, status: int = HTTPStatus.OK
+) -> Response[ArticleResponse]:
     summary = record.model_dump(exclude={"content_key", "content_version", "etag"})
-    return ArticleResponse(**summary, url=site.absolute(record.path))
+    body = ArticleResponse(**summary, url=site.absolute(record.path))
+    headers = {"ETag": record.etag}
+    if status == HTTPStatus.CREATED:
+        headers["Location"] = f"{API_PREFIX}/articles/{record.id}"
+    return Response(status_code=status, content_type=JSON, body=body, headers=headers)
 
 
-def problem(status: int, type_slug: str, title: str, detail: str, **extensions: Any) -> Response:
+def problem(status: int, type_slug: str, title: str, detail: str, **extensions: Any) -> Response[Any]:
     body = {"type": f"urn:presswire:problem:{type_slug}", "title": title, "status": status, "detail": detail}
     body.update(extensions)
     return Response(status_code=status, content_type=PROBLEM_JSON, body=json.dumps(body, ensure_ascii=False))
 
 
 @app.exception_handler(PresswireError)
-def handle_domain_error(error: PresswireError) -> Response:
+def handle_domain_error(error: PresswireError) -> Response[Any]:
     logger.info("request refused", extra={"problem": error.type_slug, "detail": error.detail})
     return problem(int(error.status), error.type_slug, error.title, error.detail, **error.extensions)
 
 
 @app.exception_handler(RequestValidationError)
-def handle_validation_error(error: RequestValidationError) -> Response:
+def handle_validation_error(error: RequestValidationError) -> Response[Any]:
     errors = [
         {
             "field": ".".join(str(part) for part in item.get("loc", ()) if part != "body") or "body",
@@ -95,92 +143,322 @@ def handle_validation_error(error: RequestValidationError) -> Response:
         "validation-failed",
         "The request failed validation",
         f"{first['field']}: {first['message']}",
+        field=first["field"],
         errors=errors,
     )
 
 
 @app.not_found
-def handle_not_found(error: NotFoundError) -> Response:
+def handle_not_found(error: NotFoundError) -> Response[Any]:
     return problem(404, "not-found", "No such route", f"{app.current_event.path} is not a route of this API")
 
 
 @app.exception_handler(Exception)
-def handle_unexpected(error: Exception) -> Response:
-    # The one place unexpected failures are turned into a response; the stack goes to the log.
+def handle_unexpected(error: Exception) -> Response[Any]:
+    # The one place unexpected failures become a response; the stack trace goes to the log.
     logger.exception("unhandled error")
     return problem(500, "internal-error", "Internal error", "the request failed; it has been logged")
 
 
+# -- articles ------------------------------------------------------------------------------
+
+
 @app.post(
     "/articles",
-    summary="Submit an article",
-    responses={201: {"description": "Accepted; ETag header carries the version"}, **_PROBLEMS},
+    summary="Submit an article (editors publish; reporters file drafts)",
+    responses={201: {"description": "Accepted; ETag carries the version"}, **_WRITE},
     tags=["articles"],
+    security=BEARER,
 )
 def create_article(submission: ArticleSubmission) -> Response[ArticleResponse]:
-    principal = _authorize("reporter", "editor")
+    principal = _authorize(*WRITERS)
     site = _site()
-    record = submit_article(submission, principal, get_storage(), site, utc_now())
-    body = _article_response(record, site)
-    return Response(
-        status_code=HTTPStatus.CREATED,
-        content_type=JSON,
-        body=body,
-        headers={"ETag": record.etag, "Location": f"{API_PREFIX}/articles/{record.id}"},
-    )
+    record = submit_article(submission, principal, get_storage(), site, clock.utc_now())
+    return _article_response(record, site, HTTPStatus.CREATED)
 
 
-@app.get("/articles/<article_id>", summary="Read one article", responses=_PROBLEMS, tags=["articles"])
+@app.get(
+    "/articles/<article_id>",
+    summary="Read one article (or one revision)",
+    responses=_READ,
+    tags=["articles"],
+    security=BEARER,
+)
 def read_article(
-    article_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f-]+$")],
+    article_id: ARTICLE_ID,
+    version: Annotated[int | None, Query(ge=1, description="A revision number from /revisions")] = None,
 ) -> Response[ArticleDetail]:
-    _authorize("reporter", "editor", "partner")
-    record, article = get_article(get_storage(), article_id)
+    principal = _authorize(*READERS)
+    record, article = read_articles.get_article(
+        get_storage(), principal, article_id, clock.utc_now(), version
+    )
     body = ArticleDetail(**article.model_dump(), url=_site().absolute(article.path))
-    return Response(status_code=HTTPStatus.OK, content_type=JSON, body=body, headers={"ETag": record.etag})
+    headers = {"ETag": record.etag} if version in (None, record.revision) else {}
+    return Response(status_code=HTTPStatus.OK, content_type=JSON, body=body, headers=headers)
 
 
-@app.get("/articles", summary="List articles, newest first", responses=_PROBLEMS, tags=["articles"])
-def read_articles(
+@app.get(
+    "/articles", summary="List articles, newest first", responses=_READ, tags=["articles"], security=BEARER
+)
+def read_articles_page(
     status: Annotated[ArticleStatus, Query()] = "published",
+    section: Annotated[str | None, Query(max_length=120, description="A section slug")] = None,
+    tag: Annotated[str | None, Query(max_length=120, description="A tag slug")] = None,
+    author: Annotated[str | None, Query(max_length=120, description="An author slug")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> ArticlePage:
-    principal = _authorize("reporter", "editor", "partner")
-    if principal.role == "partner" and status != "published":
-        raise Forbidden("partner keys see published articles only")
+    principal = _authorize(*READERS)
     site = _site()
-    records, next_cursor = list_articles(get_storage(), status=status, limit=limit, cursor=cursor)
-    return ArticlePage(items=[_article_response(record, site) for record in records], next_cursor=next_cursor)
+    records, next_cursor = read_articles.list_articles(
+        get_storage(),
+        principal,
+        status=status,
+        limit=limit,
+        cursor=cursor,
+        section=section,
+        tag=tag,
+        author=author,
+        now=clock.utc_now(),
+    )
+    items = [ArticleResponse(**record.model_dump(), url=site.absolute(record.path)) for record in records]
+    return ArticlePage(items=items, next_cursor=next_cursor)
+
+
+@app.put(
+    "/articles/<article_id>",
+    summary="Replace an article (If-Match required)",
+    responses=_problems(400, 401, 403, 404, 409, 412, 422, 428),
+    tags=["articles"],
+    security=BEARER,
+)
+def replace_article(
+    article_id: ARTICLE_ID, replacement: ArticleReplacement, if_match: IF_MATCH = None
+) -> Response[ArticleResponse]:
+    principal = _authorize(*WRITERS)
+    site = _site()
+    record = edit_article.edit_article(
+        get_storage(), principal, article_id, replacement, if_match=if_match, site=site, now=clock.utc_now()
+    )
+    return _article_response(record, site)
+
+
+@app.patch(
+    "/articles/<article_id>",
+    summary="Change some fields of an article; a correction note publishes a correction (If-Match required)",
+    responses=_problems(400, 401, 403, 404, 409, 412, 422, 428),
+    tags=["articles"],
+    security=BEARER,
+)
+def patch_article(
+    article_id: ARTICLE_ID, patch: ArticlePatch, if_match: IF_MATCH = None
+) -> Response[ArticleResponse]:
+    principal = _authorize(*WRITERS)
+    site = _site()
+    record = edit_article.edit_article(
+        get_storage(), principal, article_id, patch, if_match=if_match, site=site, now=clock.utc_now()
+    )
+    return _article_response(record, site)
+
+
+@app.get(
+    "/articles/<article_id>/revisions",
+    summary="Every revision, oldest first",
+    responses=_READ,
+    tags=["articles"],
+    security=BEARER,
+)
+def article_revisions(article_id: ARTICLE_ID) -> RevisionList:
+    principal = _authorize(*READERS)
+    return RevisionList(items=read_articles.list_revisions(get_storage(), principal, article_id))
+
+
+@app.post(
+    "/articles/<article_id>/publish",
+    summary="Publish a draft now, or schedule it (editors)",
+    responses=_WRITE,
+    tags=["lifecycle"],
+    security=BEARER,
+)
+def publish(
+    article_id: ARTICLE_ID,
+    request: Annotated[PublishRequest | None, Body()] = None,
+    if_match: IF_MATCH = None,
+) -> Response[ArticleResponse]:
+    principal = _authorize(*WRITERS)
+    site = _site()
+    when = request.published_at if request else None
+    record = edit_article.publish_article(
+        get_storage(), principal, article_id, when, if_match=if_match, site=site, now=clock.utc_now()
+    )
+    return _article_response(record, site)
+
+
+@app.post(
+    "/articles/<article_id>/retract",
+    summary="Retract: the page becomes a notice, the article leaves every feed (editors)",
+    responses=_WRITE,
+    tags=["lifecycle"],
+    security=BEARER,
+)
+def retract(
+    article_id: ARTICLE_ID, request: RetractRequest, if_match: IF_MATCH = None
+) -> Response[ArticleResponse]:
+    principal = _authorize(*WRITERS)
+    record = edit_article.retract_article(
+        get_storage(), principal, article_id, request.reason, if_match=if_match, now=clock.utc_now()
+    )
+    return _article_response(record, _site())
+
+
+@app.post(
+    "/articles/<article_id>/reinstate",
+    summary="Undo a retraction (editors)",
+    responses=_WRITE,
+    tags=["lifecycle"],
+    security=BEARER,
+)
+def reinstate(article_id: ARTICLE_ID, if_match: IF_MATCH = None) -> Response[ArticleResponse]:
+    principal = _authorize(*WRITERS)
+    record = edit_article.reinstate_article(
+        get_storage(), principal, article_id, if_match=if_match, now=clock.utc_now()
+    )
+    return _article_response(record, _site())
+
+
+@app.post(
+    "/articles/<article_id>/preview",
+    summary="A time-limited, unguessable link to an unpublished article's page (editors)",
+    responses={201: {"description": "The preview link"}, **_WRITE},
+    tags=["lifecycle"],
+    security=BEARER,
+)
+def open_preview(article_id: ARTICLE_ID) -> Response[PreviewResponse]:
+    principal = _authorize(*WRITERS)
+    lifetime = timedelta(seconds=get_settings().preview_ttl_seconds)
+    store = get_storage()
+    token, preview = previews.create_preview(
+        store, store, principal, article_id, lifetime=lifetime, now=clock.utc_now()
+    )
+    body = PreviewResponse(
+        url=_site().absolute(f"{API_PREFIX}/preview/{token}"), expires_at=preview.expires_at
+    )
+    return Response(status_code=HTTPStatus.CREATED, content_type=JSON, body=body)
+
+
+@app.get(
+    "/preview/<token>",
+    summary="The draft's page, for whoever holds the link",
+    responses={200: {"description": "text/html"}, **_problems(404)},
+    tags=["lifecycle"],
+)
+def view_preview(token: Annotated[str, Path(min_length=20, max_length=100)]) -> Response[str]:
+    store = get_storage()
+    html = previews.render_preview(store, store, token, _site(), clock.utc_now())
+    headers = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex, nofollow"}
+    return Response(
+        status_code=HTTPStatus.OK, content_type="text/html; charset=utf-8", body=html, headers=headers
+    )
+
+
+# -- media ---------------------------------------------------------------------------------
 
 
 @app.post(
     "/media",
-    summary="Upload an image (raw body with its image Content-Type)",
-    responses={201: {"description": "Stored; reference the returned url from the body"}, **_PROBLEMS},
+    summary="Upload an image: JSON {filename, content_type, length, caption, credit, alt} gives a "
+    "presigned PUT (up to 10 MB); raw image bytes with their Content-Type store it directly (4 MB)",
+    responses={
+        201: {"description": "A MediaUploadTicket (JSON) or a MediaResponse (raw)"},
+        **_WRITE,
+        **_problems(413),
+    },
     tags=["media"],
+    security=BEARER,
 )
-def create_media(filename: Annotated[str, Query(min_length=1, max_length=200)]) -> Response[MediaResponse]:
-    _authorize("reporter", "editor")
+def create_media(
+    filename: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    caption: Annotated[str, Query(max_length=1000)] = "",
+    credit: Annotated[str, Query(max_length=200)] = "",
+    alt: Annotated[str, Query(max_length=500)] = "",
+) -> Response[MediaUploadTicket | MediaResponse]:
+    _authorize(*WRITERS)
     event = app.current_event
+    content_type = event.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() == JSON:
+        try:
+            request = MediaUploadRequest.model_validate_json(event.decoded_body or "")
+        except ValidationError as error:
+            raise RequestValidationError(error.errors(include_url=False)) from error
+        ticket = media.plan_upload(get_storage(), request)
+        return Response(status_code=HTTPStatus.CREATED, content_type=JSON, body=ticket)
+    if filename is None:
+        raise InvalidRequest("a direct upload names its file: ?filename=photo.jpg", field="filename")
     raw = event.body or ""
     try:
         data = base64.b64decode(raw, validate=True) if event.is_base64_encoded else raw.encode("latin-1")
     except (ValueError, UnicodeEncodeError) as error:
         raise InvalidRequest("the upload must be the raw image bytes", field="body") from error
-    stored = upload_media(
-        get_storage(), filename=filename, content_type=event.headers.get("content-type", ""), body=data
+    stored = media.upload_media(
+        get_storage(),
+        filename=filename,
+        content_type=content_type,
+        body=data,
+        caption=caption,
+        credit=credit,
+        alt=alt,
     )
-    body = MediaResponse(url=media_url(stored.key), content_type=stored.content_type, length=stored.length)
+    body = MediaResponse(
+        url=media.media_url(stored.key), content_type=stored.content_type, length=stored.length
+    )
     return Response(status_code=HTTPStatus.CREATED, content_type=JSON, body=body)
 
 
+# -- keys ----------------------------------------------------------------------------------
+
+
+@app.post(
+    "/keys",
+    summary="Create an API key (admins); the secret is shown once",
+    responses={201: {"description": "The new key"}, **_problems(401, 403, 422)},
+    tags=["keys"],
+    security=BEARER,
+)
+def create_key(request: KeyRequest) -> Response[NewKeyResponse]:
+    _authorize("admin")
+    secret, record = auth.issue_key(get_storage(), role=request.role, name=request.name, now=clock.utc_now())
+    body = NewKeyResponse(**record.model_dump(), key=secret)
+    return Response(status_code=HTTPStatus.CREATED, content_type=JSON, body=body)
+
+
+@app.get(
+    "/keys",
+    summary="List API keys (admins); never their secrets",
+    responses=_problems(401, 403),
+    tags=["keys"],
+    security=BEARER,
+)
+def list_keys() -> KeyList:
+    _authorize("admin")
+    return KeyList(items=[KeyResponse(**record.model_dump()) for record in auth.list_keys(get_storage())])
+
+
+@app.delete(
+    "/keys/<key_id>",
+    summary="Revoke an API key (admins); effective at once",
+    responses=_READ,
+    tags=["keys"],
+    security=BEARER,
+)
+def revoke_key(key_id: Annotated[str, Path(min_length=1, max_length=64)]) -> KeyResponse:
+    _authorize("admin")
+    return KeyResponse(**auth.revoke_key(get_storage(), key_id).model_dump())
+
+
 @app.get("/openapi.json", summary="This API's OpenAPI document", tags=["meta"])
-def openapi_document() -> Response[dict]:
+def openapi_document() -> Response[dict[str, Any]]:
     return Response(
-        status_code=HTTPStatus.OK,
-        content_type=JSON,
-        body=json.loads(app.get_openapi_json_schema(title="presswire API", version="1.0.0")),
+        status_code=HTTPStatus.OK, content_type=JSON, body=json.loads(app.get_openapi_json_schema())
     )
 
 

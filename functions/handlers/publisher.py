@@ -12,13 +12,13 @@ from functions.config import get_settings
 from functions.dal.aws import is_article_item, item_to_record
 from functions.dal.factory import get_storage
 from functions.logic.publish_articles import (
+    ArticleChange,
     PublishReport,
     latest_revisions,
     publish_article,
     publish_listings,
     record_report,
 )
-from functions.models.article import ArticleRecord
 from functions.models.site import Site
 from functions.observability import logger, metrics, tracer
 
@@ -32,13 +32,15 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     site = Site.from_settings(get_settings())
     store = get_storage()
     report = PublishReport()
-    changes: list[ArticleRecord] = []
+    changes: list[ArticleChange] = []
 
     def handle_record(record: DynamoDBRecord) -> None:
-        image = record.dynamodb.new_image if record.dynamodb else None
-        if not image or not is_article_item(image):
+        stream = record.dynamodb
+        new_image = stream.new_image if stream else None
+        if not new_image or not is_article_item(new_image):
             return
-        change = item_to_record(image)
+        old_image = stream.old_image if stream else None
+        change = ArticleChange(item_to_record(old_image) if old_image else None, item_to_record(new_image))
         changes.append(change)
         publish_article(change, store, site, report)
 
@@ -47,7 +49,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if changes:
         # Listings once per batch; if this raises, the whole batch is retried, which is safe
         # because every output is rewritten only when its bytes differ.
-        changes = latest_revisions(changes)
-        publish_listings(changes, store, site, report)
-        record_report(report, changes)
+        merged = latest_revisions(changes)
+        publish_listings(merged, store, site, report)
+        record_report(report, merged)
     return dict(processor.response())

@@ -50,3 +50,12 @@ def require_role(principal: ApiKeyRecord, allowed: Iterable[Role]) -> None:
     allowed = tuple(allowed)
     if principal.role not in allowed and principal.role != "admin":
         raise Forbidden(f"a {principal.role} key may not do this; it needs one of: {', '.join(allowed)}")
+
+
+def list_keys(store: KeyStore) -> list[ApiKeyRecord]:
+    return sorted(store.list_api_keys(), key=lambda record: record.created_at)
+
+
+def revoke_key(store: KeyStore, key_id: str) -> ApiKeyRecord:
+    """Takes effect at once: every request reads its key with a consistent read."""
+    return store.revoke_api_key(key_id)

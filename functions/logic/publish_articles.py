@@ -1,4 +1,4 @@
-"""Turn committed article changes into the public site: pages, the home page and the feeds."""
+"""Turn committed article changes into the public site: pages, listings and feeds."""
 
 from __future__ import annotations
 
@@ -7,45 +7,43 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from functions.dal.protocol import ArticleStore, SiteStore
+from functions.logic.listings import HOME, Listing, listings_of
 from functions.models.article import Article, ArticleRecord
+from functions.models.paths import ATOM_PATH, NOT_FOUND_KEY, RSS_PATH, page_key
 from functions.models.site import Output, Site
 from functions.observability import logger, metrics
-from functions.render.feeds import ATOM_PATH, RSS_PATH, render_atom, render_rss
-from functions.render.pages import render_article_page, render_home_page
+from functions.render.feeds import render_atom, render_rss
+from functions.render.pages import (
+    render_article_page,
+    render_home_page,
+    render_listing_page,
+    render_not_found_page,
+    render_retraction_page,
+)
 
 HTML = "text/html; charset=utf-8"
 PAGE_CACHE = "public, max-age=60, s-maxage=60"
 FEED_CACHE = "public, max-age=60, s-maxage=60"
+GONE = 410
+FEED_KEYS = frozenset({page_key(RSS_PATH), page_key(ATOM_PATH)})
 
 
 class PublishStore(ArticleStore, SiteStore, Protocol):
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class ArticleChange:
+    """One committed change, as the stream delivers it: the item before (if any) and after."""
+
+    before: ArticleRecord | None
+    after: ArticleRecord
+
+
 @dataclass
 class PublishReport:
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-
-
-def page_key(path: str) -> str:
-    """The site-bucket key of a page URL: /a/b/ -> a/b/index.html, / -> index.html."""
-    return path.lstrip("/") + "index.html" if path.endswith("/") else path.lstrip("/")
-
-
-def newest_first(records: Iterable[ArticleRecord]) -> list[ArticleRecord]:
-    return sorted(records, key=lambda record: (record.published_at, record.id), reverse=True)
-
-
-def latest_published(
-    store: ArticleStore, changed: Sequence[ArticleRecord], limit: int
-) -> list[ArticleRecord]:
-    """The newest published articles, with the changes merged in: the index lags the table."""
-    indexed, _ = store.list_timeline("published", limit)
-    changed_ids = {record.id for record in changed}
-    merged = [record for record in indexed if record.id not in changed_ids]
-    merged += [record for record in changed if record.status == "published"]
-    return newest_first(merged)[:limit]
 
 
 def _write(store: SiteStore, output: Output, report: PublishReport) -> None:
@@ -55,65 +53,135 @@ def _write(store: SiteStore, output: Output, report: PublishReport) -> None:
         report.unchanged.append(output.key)
 
 
-def publish_article(record: ArticleRecord, store: PublishStore, site: Site, report: PublishReport) -> None:
-    """The article's own page (only published articles have one)."""
-    if record.status != "published":
+def newest_first(records: Iterable[ArticleRecord]) -> list[ArticleRecord]:
+    return sorted(records, key=lambda record: (record.published_at, record.id), reverse=True)
+
+
+def latest_revisions(changes: Iterable[ArticleChange]) -> list[ArticleChange]:
+    """One change per article: the oldest `before` and the newest `after` of a batch."""
+    merged: dict[str, ArticleChange] = {}
+    for change in changes:
+        seen = merged.get(change.after.id)
+        if seen is None:
+            merged[change.after.id] = change
+        elif change.after.revision >= seen.after.revision:
+            merged[change.after.id] = ArticleChange(seen.before, change.after)
+    return list(merged.values())
+
+
+def publish_article(change: ArticleChange, store: PublishStore, site: Site, report: PublishReport) -> None:
+    """The article's own page: the article when published, a retraction notice (410) when
+    retracted, nothing while it is a draft or scheduled (never public)."""
+    record = change.after
+    if record.status not in ("published", "retracted"):
         return
     with logger.append_context_keys(article_id=record.id):
         article = store.get_canonical(record)
-        page = render_article_page(article, site).encode("utf-8")
-        _write(store, Output(page_key(article.path), page, HTML, PAGE_CACHE), report)
-        logger.info("article page rendered", extra={"path": article.path})
+        if record.status == "published":
+            page = Output(
+                page_key(article.path), render_article_page(article, site).encode(), HTML, PAGE_CACHE
+            )
+        else:
+            page = Output(
+                page_key(article.path), render_retraction_page(article, site).encode(), HTML, PAGE_CACHE, GONE
+            )
+        _write(store, page, report)
+        logger.info("article page rendered", extra={"path": article.path, "status": record.status})
+
+
+def affected_listings(changes: Iterable[ArticleChange]) -> list[Listing]:
+    """The listings an article is or was in, when it is or was public: a draft's edits touch none."""
+    affected: dict[str, Listing] = {}
+    for change in changes:
+        for record in (change.before, change.after):
+            if record is not None and (
+                change.after.status == "published"
+                or (change.before is not None and change.before.status == "published")
+            ):
+                affected.update((listing.id, listing) for listing in listings_of(record))
+    return list(affected.values())
+
+
+def latest_published(
+    store: ArticleStore, listing: Listing, changes: Sequence[ArticleChange], limit: int
+) -> list[ArticleRecord]:
+    """The listing's newest published articles, with this batch merged in: the index lags the table."""
+    indexed, _ = store.list_listing(listing.id, "published", limit)
+    changed_ids = {change.after.id for change in changes}
+    merged = [record for record in indexed if record.id not in changed_ids]
+    merged += [
+        change.after
+        for change in changes
+        if change.after.status == "published"
+        and listing.id in {item.id for item in listings_of(change.after)}
+    ]
+    return newest_first(merged)[:limit]
 
 
 def publish_listings(
-    changes: Sequence[ArticleRecord], store: PublishStore, site: Site, report: PublishReport
+    changes: Sequence[ArticleChange],
+    store: PublishStore,
+    site: Site,
+    report: PublishReport,
+    *,
+    always: Iterable[Listing] = (),
 ) -> None:
-    """The home page and the feeds, once for a whole batch of changes."""
-    latest = latest_published(store, changes, site.feed_size)
-    home = render_home_page(latest, site).encode("utf-8")
-    _write(store, Output("index.html", home, HTML, PAGE_CACHE), report)
-    articles: list[Article] = [store.get_canonical(record) for record in latest]
-    rss = render_rss(articles, site)
-    atom = render_atom(articles, site)
-    _write(store, Output(page_key(RSS_PATH), rss, "application/rss+xml; charset=utf-8", FEED_CACHE), report)
-    _write(
-        store, Output(page_key(ATOM_PATH), atom, "application/atom+xml; charset=utf-8", FEED_CACHE), report
-    )
+    """Each affected listing page once per batch; the home listing also drives the feeds."""
+    listings = {listing.id: listing for listing in [*affected_listings(changes), *always]}
+    for listing in listings.values():
+        latest = latest_published(store, listing, changes, site.feed_size)
+        if listing == HOME:
+            _write(
+                store, Output("index.html", render_home_page(latest, site).encode(), HTML, PAGE_CACHE), report
+            )
+            _write(
+                store, Output(NOT_FOUND_KEY, render_not_found_page(site).encode(), HTML, PAGE_CACHE), report
+            )
+            articles: list[Article] = [store.get_canonical(record) for record in latest]
+            rss, atom = render_rss(articles, site), render_atom(articles, site)
+            _write(
+                store,
+                Output(page_key(RSS_PATH), rss, "application/rss+xml; charset=utf-8", FEED_CACHE),
+                report,
+            )
+            _write(
+                store,
+                Output(page_key(ATOM_PATH), atom, "application/atom+xml; charset=utf-8", FEED_CACHE),
+                report,
+            )
+        else:
+            page = render_listing_page(listing.kind, listing.name, listing.slug, latest, site)
+            _write(store, Output(page_key(listing.path), page.encode(), HTML, PAGE_CACHE), report)
 
 
-def latest_revisions(changed: Iterable[ArticleRecord]) -> list[ArticleRecord]:
-    """One record per article: a batch may carry several revisions of the same one."""
-    latest_by_id: dict[str, ArticleRecord] = {}
-    for record in changed:
-        current = latest_by_id.get(record.id)
-        if current is None or record.revision >= current.revision:
-            latest_by_id[record.id] = record
-    return list(latest_by_id.values())
-
-
-def record_report(report: PublishReport, changes: Sequence[ArticleRecord]) -> None:
-    feed_keys = {page_key(RSS_PATH), page_key(ATOM_PATH)}
-    feeds_written = sum(1 for key in report.written if key in feed_keys)
+def record_report(report: PublishReport, changes: Sequence[ArticleChange]) -> None:
+    feeds_written = sum(1 for key in report.written if key in FEED_KEYS)
     metrics.add_metric(name="PagesWritten", unit="Count", value=len(report.written) - feeds_written)
     metrics.add_metric(name="FeedsWritten", unit="Count", value=feeds_written)
     metrics.add_metric(name="OutputsUnchanged", unit="Count", value=len(report.unchanged))
     logger.info(
         "site updated",
         extra={
-            "articles": [record.id for record in changes],
+            "articles": [change.after.id for change in changes],
             "written": report.written,
             "unchanged": len(report.unchanged),
         },
     )
 
 
-def publish_changes(changed: Sequence[ArticleRecord], store: PublishStore, site: Site) -> PublishReport:
+def publish_changes(
+    changes: Sequence[ArticleChange], store: PublishStore, site: Site, *, always: Iterable[Listing] = ()
+) -> PublishReport:
     """Idempotent: replaying the same changes rewrites nothing (unchanged outputs are skipped)."""
     report = PublishReport()
-    changes = latest_revisions(changed)
-    for record in changes:
-        publish_article(record, store, site, report)
-    publish_listings(changes, store, site, report)
-    record_report(report, changes)
+    merged = latest_revisions(changes)
+    for change in merged:
+        publish_article(change, store, site, report)
+    publish_listings(merged, store, site, report, always=always)
+    record_report(report, merged)
     return report
+
+
+def rebuild_front(store: PublishStore, site: Site) -> PublishReport:
+    """The home page, the feeds and the 404 page from the store alone (also with no articles yet)."""
+    return publish_changes([], store, site, always=[HOME])

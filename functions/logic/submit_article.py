@@ -6,11 +6,12 @@ import hashlib
 import uuid
 from datetime import UTC, datetime
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from functions.dal.aws import canonical_bytes
 from functions.dal.protocol import ArticleStore, MediaStore, SlugTaken, StoredVersion
-from functions.logic.media import media_key_for_url
+from functions.logic.content import render_body, taxon
+from functions.logic.listings import listings_of
+from functions.logic.permissions import is_editor
 from functions.models.api import ApiKeyRecord
 from functions.models.article import (
     Article,
@@ -18,13 +19,13 @@ from functions.models.article import (
     ArticleStatus,
     ArticleSubmission,
     ArticleSummary,
-    Image,
-    Taxon,
+    Revision,
 )
-from functions.models.errors import MediaNotFound, SlugUnavailable
+from functions.models.errors import Forbidden, SlugUnavailable
+from functions.models.paths import article_path
 from functions.models.site import Site
 from functions.observability import logger, metrics
-from functions.text import body_to_html, extract_images, slugify, unique_slug
+from functions.text import slugify, unique_slug
 
 MAX_SLUG_ATTEMPTS = 50
 FALLBACK_SLUG = "bai-viet"
@@ -32,14 +33,6 @@ FALLBACK_SLUG = "bai-viet"
 
 class SubmitStore(ArticleStore, MediaStore, Protocol):
     pass
-
-
-def taxon(name: str) -> Taxon:
-    return Taxon(name=name, slug=slugify(name) or hashlib.sha256(name.encode()).hexdigest()[:12])
-
-
-def article_path(published_at: datetime, slug: str, site: Site) -> str:
-    return f"/{published_at.astimezone(site.zone):%Y/%m/%d}/{slug}/"
 
 
 def entity_tag(article: Article) -> str:
@@ -53,41 +46,21 @@ def record_for(article: Article, stored: StoredVersion) -> ArticleRecord:
     )
 
 
-def resolve_images(body_html: str, store: MediaStore) -> list[Image]:
-    """Every image in the body; ours must have been uploaded (we record type and size)."""
-    images: list[Image] = []
-    for found in extract_images(body_html):
-        if not urlsplit(found.src).scheme and not found.src.startswith("/"):
-            raise MediaNotFound(
-                f"the body references {found.src}, a path relative to your computer; upload it with "
-                "POST /media (presswire submit does this) and reference the URL it returns",
-                field="body",
-            )
-        media_key = media_key_for_url(found.src)
-        content_type: str | None = None
-        length: int | None = None
-        if media_key is not None:
-            stored = store.head_media(media_key)
-            if stored is None:
-                raise MediaNotFound(
-                    f"the body references {found.src}, which was never uploaded; POST it to /media first",
-                    field="body",
-                )
-            content_type, length = stored.content_type, stored.length
-        images.append(
-            Image(
-                src=found.src, alt=found.alt, caption=found.caption, content_type=content_type, length=length
-            )
-        )
-    return images
+def in_utc(moment: datetime | None, site: Site) -> datetime | None:
+    """A time without offset is the site's local time (as the API documents)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=site.zone)
+    return moment.astimezone(UTC)
 
 
-def publication_time(submission: ArticleSubmission, site: Site, now: datetime) -> datetime:
-    """When the article counts as published, in UTC; a time without offset is the site's local time."""
-    published_at = submission.published_at or now
-    if published_at.tzinfo is None:
-        published_at = published_at.replace(tzinfo=site.zone)
-    return published_at.astimezone(UTC)
+def status_at(published_at: datetime, now: datetime) -> ArticleStatus:
+    return "published" if published_at <= now else "scheduled"
+
+
+def listing_ids(record: ArticleSummary) -> list[str]:
+    return [listing.id for listing in listings_of(record)]
 
 
 def submit_article(
@@ -97,10 +70,12 @@ def submit_article(
     site: Site,
     now: datetime,
 ) -> ArticleRecord:
-    body_html = body_to_html(submission.body, submission.body_format)
-    images = resolve_images(body_html, store)
-    published_at = publication_time(submission, site, now)
-    status: ArticleStatus = "published" if published_at <= now else "scheduled"
+    wants = submission.status or ("published" if is_editor(principal) else "draft")
+    if wants == "published" and not is_editor(principal):
+        raise Forbidden("reporters file drafts; an editor publishes them", field="status")
+    body_html, images = render_body(submission.body, submission.body_format, store)
+    published_at = in_utc(submission.published_at, site) or now
+    status: ArticleStatus = status_at(published_at, now) if wants == "published" else "draft"
     article_id = str(uuid.uuid4())
     base_slug = slugify(submission.title) or FALLBACK_SLUG
     logger.append_keys(article_id=article_id)
@@ -112,7 +87,7 @@ def submit_article(
         article = Article(
             id=article_id,
             slug=slug,
-            path=article_path(published_at, slug, site),
+            path=article_path(published_at, slug, site.zone),
             title=submission.title,
             summary=submission.summary,
             body=submission.body,
@@ -125,17 +100,29 @@ def submit_article(
             status=status,
             published_at=published_at,
             created_at=now,
-            updated_at=published_at if published_at <= now else now,
+            # An import or backdated article was last modified when it was published.
+            updated_at=published_at if status == "published" else now,
             revision=1,
             image=images[0] if images else None,
             images=images,
+            embargo_until=in_utc(submission.embargo_until, site),
+            created_by=principal.key_id,
         )
         # S3 first, then the item that points at it: a crash in between leaves an unreferenced
         # S3 version (invisible), never a visible article without its canonical source.
         stored = store.put_canonical(article)
         record = record_for(article, stored)
+        revision = Revision(
+            revision=1,
+            version_id=stored.version_id,
+            at=now,
+            by=principal.name,
+            by_key_id=principal.key_id,
+            action="create",
+            changed=sorted(submission.model_fields_set),
+        )
         try:
-            store.create_article(record)
+            store.create_article(record, revision, listing_ids(record))
         except SlugTaken:
             logger.info("slug taken concurrently, trying the next", extra={"slug": slug})
             continue

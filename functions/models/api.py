@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from functions.models.article import Article, ArticleSummary
+from functions.models.article import Article, ArticleSummary, Revision
 
 Role = Literal["reporter", "editor", "partner", "admin"]
 
@@ -29,6 +29,62 @@ class MediaResponse(BaseModel):
     url: str = Field(description="Site-relative URL to reference from an article body")
     content_type: str
     length: int
+
+
+MediaType = Literal["image/jpeg", "image/png", "image/webp", "image/gif"]
+
+
+class MediaUploadRequest(BaseModel):
+    """POST /media as JSON: ask for a presigned PUT URL (for files up to 10 MB)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    filename: str = Field(min_length=1, max_length=200)
+    content_type: MediaType
+    length: int = Field(gt=0, le=10 * 1024 * 1024, description="Exact size in bytes (at most 10 MB)")
+    caption: str = Field(default="", max_length=1_000)
+    credit: str = Field(default="", max_length=200)
+    alt: str = Field(default="", max_length=500)
+
+
+class MediaUploadTicket(BaseModel):
+    url: str = Field(description="Site-relative URL to reference from an article body once uploaded")
+    upload_url: str = Field(description="PUT the file here, with exactly upload_headers")
+    upload_method: Literal["PUT"] = "PUT"
+    upload_headers: dict[str, str]
+    expires_in: int = Field(description="Seconds the upload URL stays valid")
+
+
+class KeyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    role: Role
+    name: str = Field(min_length=1, max_length=100)
+
+
+class KeyResponse(BaseModel):
+    key_id: str
+    role: Role
+    name: str
+    created_at: datetime
+    revoked: bool = False
+
+
+class NewKeyResponse(KeyResponse):
+    key: str = Field(description="The secret: shown once, never stored")
+
+
+class KeyList(BaseModel):
+    items: list[KeyResponse]
+
+
+class RevisionList(BaseModel):
+    items: list[Revision]
+
+
+class PreviewResponse(BaseModel):
+    url: str = Field(description="Absolute URL of the draft's page; anyone with it can read the draft")
+    expires_at: datetime
 
 
 class ApiKeyRecord(BaseModel):

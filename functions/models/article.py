@@ -39,7 +39,15 @@ class ArticleSubmission(BaseModel):
     published_at: datetime | None = Field(
         default=None,
         description="RFC 3339 time; a time without offset is taken in the site's time zone. "
-        "Omitted means now.",
+        "Omitted means now; in the future, the article is scheduled; in the past, it is backdated.",
+    )
+    embargo_until: datetime | None = Field(
+        default=None, description="Withheld from partner channels until then (RFC 3339)"
+    )
+    status: Literal["draft", "published"] | None = Field(
+        default=None,
+        description="draft keeps it private; published (the default for editors) publishes it at "
+        "published_at. Reporters file drafts.",
     )
 
     @field_validator("title", "summary", "body", "author", "section", mode="before")
@@ -66,6 +74,69 @@ class ArticleSubmission(BaseModel):
         return unique
 
 
+_CORRECTION_FIELD = Field(
+    default=None,
+    min_length=1,
+    max_length=2_000,
+    description="A correction note: shown dated on the page; feeds show the entry as updated",
+)
+
+
+class ArticleReplacement(ArticleSubmission):
+    """PUT /articles/{id}: the whole article again (status changes go through their own routes)."""
+
+    status: None = Field(default=None, exclude=True, description="Not accepted here")
+    correction: str | None = _CORRECTION_FIELD
+
+    @field_validator("correction", mode="before")
+    @classmethod
+    def _clean_correction(cls, value: object) -> object:
+        return clean_text(value).strip() if isinstance(value, str) else value
+
+
+class ArticlePatch(BaseModel):
+    """PATCH /articles/{id}: only the fields to change."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: str | None = Field(default=None, min_length=1, max_length=MAX_TITLE_CHARS)
+    summary: str | None = Field(default=None, max_length=MAX_SUMMARY_CHARS)
+    body: str | None = Field(default=None, min_length=1, max_length=MAX_BODY_CHARS)
+    body_format: BodyFormat | None = None
+    author: str | None = Field(default=None, min_length=1, max_length=200)
+    section: str | None = Field(default=None, min_length=1, max_length=100)
+    tags: list[str] | None = Field(default=None, max_length=MAX_TAGS)
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    published_at: datetime | None = None
+    embargo_until: datetime | None = None
+    correction: str | None = _CORRECTION_FIELD
+
+    _clean = field_validator("title", "summary", "body", "author", "section", "correction", mode="before")(
+        ArticleSubmission._clean.__func__  # type: ignore[attr-defined]
+    )
+    _clean_tags = field_validator("tags", mode="before")(ArticleSubmission._clean_tags.__func__)  # type: ignore[attr-defined]
+    _valid_tags = field_validator("tags")(ArticleSubmission._valid_tags.__func__)  # type: ignore[attr-defined]
+
+
+class RetractRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=1, max_length=2_000, description="Shown on the retraction notice")
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _clean(cls, value: object) -> object:
+        return clean_text(value) if isinstance(value, str) else value
+
+
+class PublishRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    published_at: datetime | None = Field(
+        default=None, description="When to publish; omitted means now, a future time schedules it"
+    )
+
+
 class Taxon(BaseModel):
     """A named grouping (section, tag, author) with its URL slug."""
 
@@ -77,8 +148,21 @@ class Image(BaseModel):
     src: str
     alt: str = ""
     caption: str = ""
+    credit: str = ""
     content_type: str | None = None
     length: int | None = None
+
+
+class Correction(BaseModel):
+    """A dated correction notice, shown on the page; the entry's <updated> moves, its guid does not."""
+
+    at: datetime
+    note: str
+
+
+class Retraction(BaseModel):
+    at: datetime
+    reason: str
 
 
 class ArticleSummary(BaseModel):
@@ -99,6 +183,11 @@ class ArticleSummary(BaseModel):
     updated_at: datetime
     revision: int = 1
     image: Image | None = None
+    embargo_until: datetime | None = Field(
+        default=None, description="Withheld from partner channels until then; the site may show it"
+    )
+    retraction: Retraction | None = None
+    created_by: str = Field(default="", description="key_id of the key that created the article")
 
 
 class Article(ArticleSummary):
@@ -108,6 +197,7 @@ class Article(ArticleSummary):
     body_format: BodyFormat
     body_html: str
     images: list[Image] = Field(default_factory=list)
+    corrections: list[Correction] = Field(default_factory=list)
 
 
 class ArticleRecord(ArticleSummary):
@@ -116,3 +206,35 @@ class ArticleRecord(ArticleSummary):
     content_key: str
     content_version: str = Field(description="S3 version id of the canonical JSON")
     etag: str = Field(description="Strong entity tag of the canonical document")
+
+
+RevisionAction = Literal["create", "update", "correct", "publish", "schedule", "retract", "reinstate"]
+
+
+class Revision(BaseModel):
+    """One accepted change: which S3 version it produced, when, by whom, and what changed."""
+
+    revision: int
+    version_id: str
+    at: datetime
+    by: str = Field(description="Name of the key that made the change")
+    by_key_id: str
+    action: RevisionAction
+    changed: list[str] = Field(default_factory=list)
+    note: str | None = Field(default=None, description="The correction note or retraction reason")
+
+
+class Preview(BaseModel):
+    """A time-limited link to a draft's page; only the SHA-256 of its token is stored."""
+
+    token_hash: str
+    article_id: str
+    expires_at: datetime
+    created_by: str
+
+
+class MediaInfo(BaseModel):
+    key: str
+    caption: str = ""
+    credit: str = ""
+    alt: str = ""

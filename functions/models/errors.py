@@ -61,6 +61,36 @@ class MediaNotFound(PresswireError):
     title = "A referenced image was not uploaded"
 
 
+class PreconditionFailed(PresswireError):
+    status = HTTPStatus.PRECONDITION_FAILED
+    type_slug = "stale-etag"
+    title = "The article changed since you read it"
+
+
+class PreconditionRequired(PresswireError):
+    status = HTTPStatus.PRECONDITION_REQUIRED
+    type_slug = "if-match-required"
+    title = "Send If-Match with the ETag of your last read"
+
+
+class InvalidTransition(PresswireError):
+    status = HTTPStatus.CONFLICT
+    type_slug = "invalid-transition"
+    title = "The article is not in a state that allows this"
+
+
+class PreviewNotFound(PresswireError):
+    status = HTTPStatus.NOT_FOUND
+    type_slug = "preview-not-found"
+    title = "No such preview, or it has expired"
+
+
+class KeyNotFound(PresswireError):
+    status = HTTPStatus.NOT_FOUND
+    type_slug = "key-not-found"
+    title = "No such API key"
+
+
 class StorageUnavailable(PresswireError):
     status = HTTPStatus.SERVICE_UNAVAILABLE
     type_slug = "storage-unavailable"

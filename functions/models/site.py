@@ -54,3 +54,4 @@ class Output:
     body: bytes
     content_type: str
     cache_control: str
+    http_status: int | None = None  # served with this status instead of 200 (410 for retractions)

@@ -7,7 +7,10 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
+
+from functions.models.paths import listing_path
 
 # parents[2] is the directory holding functions/; templates/ sits beside it both in the repo and
 # in the Lambda artifact, so no configuration is needed to find it.
@@ -30,6 +33,62 @@ _EN_MONTHS = (
     "November",
     "December",
 )
+
+
+# Every interface string a page shows, in one place, so a template never hard-codes a language.
+# Keys are looked up strictly: a missing translation is a KeyError at render time, not a blank.
+STRINGS: dict[str, dict[str, str]] = {
+    "vi": {
+        "correction": "Đính chính",
+        "photo": "Ảnh",
+        "retracted": "Bài viết đã bị gỡ bỏ",
+        "retracted_on": "Gỡ bỏ lúc",
+        "reason": "Lý do",
+        "listing_section": "Chuyên mục",
+        "listing_tag": "Thẻ",
+        "listing_author": "Tác giả",
+        "preview": "Bản xem trước — chưa xuất bản",
+        "expires": "hết hạn",
+        "not_found": "Không tìm thấy trang",
+        "not_found_text": "Trang bạn tìm không tồn tại hoặc đã được chuyển đi.",
+        "home_link": "Về trang chủ",
+        "no_articles": "Chưa có bài viết.",
+    },
+    "en": {
+        "correction": "Correction",
+        "photo": "Photo",
+        "retracted": "This article has been retracted",
+        "retracted_on": "Retracted on",
+        "reason": "Reason",
+        "listing_section": "Section",
+        "listing_tag": "Tag",
+        "listing_author": "Author",
+        "preview": "Preview — not published",
+        "expires": "expires",
+        "not_found": "Page not found",
+        "not_found_text": "The page you asked for does not exist or has moved.",
+        "home_link": "Back to the home page",
+        "no_articles": "No articles yet.",
+    },
+}
+DEFAULT_UI_LANGUAGE = "vi"
+
+
+def ui_language(language: str) -> str:
+    """The interface language for a BCP 47 tag: "vi-VN" -> "vi"; anything untranslated -> "vi"."""
+    primary = language.split("-")[0].lower()
+    return primary if primary in STRINGS else DEFAULT_UI_LANGUAGE
+
+
+def translate(key: str, language: str) -> str:
+    return STRINGS[ui_language(language)][key]
+
+
+@pass_context
+def _t(context: Context, key: str) -> str:
+    # The site's language, not the article's: the chrome around an English article on a
+    # Vietnamese site stays Vietnamese, like the rest of the site.
+    return translate(key, context["site"].language)
 
 
 def _in_zone(value: datetime, timezone: str) -> datetime:
@@ -69,10 +128,12 @@ def iso(value: datetime, timezone: str) -> str:
 
 
 def register_filters(env: Environment) -> None:
-    """Every filter the templates may use, registered in one place (as Pelican does)."""
+    """Every filter and global the templates may use, registered in one place (as Pelican does)."""
     env.filters["local_datetime"] = local_datetime
     env.filters["local_date"] = local_date
     env.filters["iso"] = iso
+    env.globals["t"] = _t
+    env.globals["listing_path"] = listing_path
 
 
 @cache

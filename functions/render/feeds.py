@@ -15,11 +15,23 @@ from lxml import etree
 from markupsafe import escape
 
 from functions.models.article import Article, Image
+from functions.models.paths import ATOM_PATH, RSS_PATH
 from functions.models.site import Site
 from functions.text import clean_text
 
-RSS_PATH = "/feeds/rss.xml"
-ATOM_PATH = "/feeds/atom.xml"
+# RSS_PATH and ATOM_PATH live in functions.models.paths; they stay importable from here for
+# the callers that predate it.
+__all__ = [
+    "ATOM_PATH",
+    "EMPTY_FEED_UPDATED",
+    "GENERATOR",
+    "RSS_PATH",
+    "absolutize_urls",
+    "entry_id",
+    "feed_id",
+    "render_atom",
+    "render_rss",
+]
 
 # What "updated" means for a feed with no entries: any fixed instant will do, as long as it is
 # never the wall clock (which would make every rebuild a new object).
@@ -90,7 +102,9 @@ def feed_id(site: Site) -> str:
 def entry_id(article: Article, site: Site) -> str:
     """The entry id / RSS guid: an ASCII tag URI dated by the (local) publication day.
 
-    It stays stable as long as published_at does not move to another day once published.
+    It stays stable as long as published_at does not move to another day once published; in
+    particular a correction (which moves only updated_at) keeps it, so readers see an update of
+    the same item rather than a new one.
     """
     minted = _local(article.published_at, site).date().isoformat()
     return f"tag:{site.tag_authority},{minted}:{article.id}"
@@ -203,6 +217,8 @@ def _fill_entry(fe: FeedEntry, article: Article, site: Site) -> list[_Link]:
             media["type"] = image.content_type
         if image.length:
             media["fileSize"] = str(image.length)
+        # Image.credit is not emitted as media:credit: feedgen 1.0's media extension only knows
+        # media:content and media:thumbnail, and the credit already shows on the page.
         # group=None puts media:content straight under the item instead of a media:group.
         fe.media.content(media, group=None)
     return links

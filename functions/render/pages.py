@@ -2,51 +2,192 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from functions.models.article import Article, ArticleSummary
-from functions.models.site import Site
-from functions.render.environment import get_environment
-from functions.render.feeds import ATOM_PATH, RSS_PATH
+from markupsafe import Markup
 
-HOME_PATH = "/"
+from functions.models.article import Article, ArticleSummary
+from functions.models.paths import ATOM_PATH, HOME_PATH, RSS_PATH, ListingKind, listing_path
+from functions.models.site import Site
+from functions.render.environment import get_environment, iso, translate
+
+__all__ = [
+    "HOME_PATH",
+    "json_for_script",
+    "render_article_page",
+    "render_home_page",
+    "render_listing_page",
+    "render_not_found_page",
+    "render_preview_page",
+    "render_retraction_page",
+]
+
+_LISTING_LABELS: dict[ListingKind, str] = {
+    "section": "listing_section",
+    "tag": "listing_tag",
+    "author": "listing_author",
+}
+
+# Inside <script> the HTML parser ends the element at the first "</script" whatever JSON thinks,
+# so these become JSON escapes, which parse back to the same string. U+2028/U+2029 are escaped
+# too, for older JavaScript parsers that treat them as line ends inside string literals.
+_SCRIPT_ESCAPES = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+def json_for_script(data: Any) -> Markup:
+    """JSON that is safe to place verbatim inside a <script> element."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return Markup(text.translate(_SCRIPT_ESCAPES))  # noqa: S704 - escaped just above
 
 
 def render_article_page(article: Article, site: Site) -> str:
-    """The article's own page, at article.path."""
+    """The article's own page, at article.path, with its corrections and NewsArticle JSON-LD."""
+    return _render_article(article, site, preview_expires_at=None)
+
+
+def render_preview_page(article: Article, site: Site, expires_at: datetime) -> str:
+    """The article page as it will look, marked as an unpublished preview that search engines skip."""
+    return _render_article(article, site, preview_expires_at=expires_at)
+
+
+def render_retraction_page(article: Article, site: Site) -> str:
+    """What replaces a retracted article's page (served with 410): headline, date and reason only."""
+    if article.retraction is None:
+        raise ValueError(f"article {article.id} has not been retracted")
     return _render(
-        "article.html",
+        "retraction.html",
         site,
-        path=article.path,
-        lang=article.language or site.language,
-        description=article.summary,
+        canonical=None,
+        lang=site.language,
+        description="",
+        robots="noindex",
         article=article,
     )
 
 
 def render_home_page(articles: Sequence[ArticleSummary], site: Site) -> str:
     """The front page: the given articles, newest first."""
-    # Ties broken by id so two articles published in the same second keep a stable order.
-    ordered = sorted(articles, key=lambda a: (a.published_at, a.id), reverse=True)
     return _render(
         "index.html",
         site,
-        path=HOME_PATH,
+        canonical=site.absolute(HOME_PATH),
         lang=site.language,
         description=site.description,
-        articles=ordered,
+        articles=_newest_first(articles),
     )
 
 
-def _render(template_name: str, site: Site, *, path: str, lang: str, description: str, **context: Any) -> str:
+def render_listing_page(
+    kind: ListingKind, name: str, slug: str, articles: Sequence[ArticleSummary], site: Site
+) -> str:
+    """A section, tag or author page at listing_path(kind, slug): the given articles, newest first."""
+    if kind not in _LISTING_LABELS:
+        raise ValueError(f"no listing page of kind {kind!r}; the home page has render_home_page")
+    heading = f"{translate(_LISTING_LABELS[kind], site.language)}: {name}"
+    return _render(
+        "listing.html",
+        site,
+        canonical=site.absolute(listing_path(kind, slug)),
+        lang=site.language,
+        description=f"{heading} - {site.name}",
+        kind=kind,
+        heading=heading,
+        articles=_newest_first(articles),
+    )
+
+
+def render_not_found_page(site: Site) -> str:
+    """The 404 page; it is served at whatever URL was missing, so it has no canonical URL."""
+    return _render(
+        "not_found.html",
+        site,
+        canonical=None,
+        lang=site.language,
+        description="",
+        robots="noindex",
+    )
+
+
+def _render_article(article: Article, site: Site, *, preview_expires_at: datetime | None) -> str:
+    preview = preview_expires_at is not None
+    return _render(
+        "article.html",
+        site,
+        canonical=None if preview else site.absolute(article.path),
+        lang=article.language or site.language,
+        description=article.summary,
+        robots="noindex, nofollow" if preview else None,
+        article=article,
+        preview_expires_at=preview_expires_at,
+        # Structured data would advertise the public URL, which a preview must not do yet.
+        json_ld=None if preview else json_for_script(_news_article(article, site)),
+        corrections=sorted(article.corrections, key=lambda correction: correction.at),
+        credits=_photo_credits(article),
+    )
+
+
+def _news_article(article: Article, site: Site) -> dict[str, Any]:
+    """schema.org NewsArticle; dates carry the site offset, like the visible ones."""
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": article.title,
+        "description": article.summary,
+        "datePublished": iso(article.published_at, site.timezone),
+        "dateModified": iso(article.updated_at, site.timezone),
+        "author": {
+            "@type": "Person",
+            "name": article.author.name,
+            "url": site.absolute(listing_path("author", article.author.slug)),
+        },
+        "publisher": {"@type": "Organization", "name": site.name, "url": site.absolute(HOME_PATH)},
+        "mainEntityOfPage": site.absolute(article.path),
+        "inLanguage": article.language or site.language,
+        "articleSection": article.section.name,
+    }
+    if article.image is not None:
+        data["image"] = site.absolute(article.image.src)
+    return data
+
+
+def _photo_credits(article: Article) -> list[str]:
+    # Body images come from body_html, where a credit has no element of its own, so credits are
+    # listed once under the body instead, in image order and without repeats.
+    credits: list[str] = []
+    for image in ([article.image] if article.image else []) + list(article.images):
+        if image.credit and image.credit not in credits:
+            credits.append(image.credit)
+    return credits
+
+
+def _newest_first(articles: Sequence[ArticleSummary]) -> list[ArticleSummary]:
+    # Ties broken by id so two articles published in the same second keep a stable order.
+    return sorted(articles, key=lambda a: (a.published_at, a.id), reverse=True)
+
+
+def _render(
+    template_name: str,
+    site: Site,
+    *,
+    canonical: str | None,
+    lang: str,
+    description: str,
+    robots: str | None = None,
+    **context: Any,
+) -> str:
     # Everything base.html needs is supplied here, so StrictUndefined catches a page that forgets one.
     template = get_environment().get_template(template_name)
     return template.render(
         site=site,
         lang=lang,
         description=description,
-        canonical=site.absolute(path),
+        canonical=canonical,
+        robots=robots,
         rss_path=RSS_PATH,
         atom_path=ATOM_PATH,
         **context,

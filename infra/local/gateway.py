@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from botocore.exceptions import ClientError
 
+from functions.dal.aws import HTTP_STATUS_METADATA
 from infra.local.lambda_runtime import Handler, invoke
 
 log = logging.getLogger("presswire.local.gateway")
@@ -218,12 +219,13 @@ class Gateway:
             "Last-Modified": formatdate(last_modified.timestamp(), usegmt=True),
             "Cache-Control": stored.get("CacheControl") or "public, max-age=60",
         }
-        if self._not_modified(request, etag, last_modified.timestamp()):
-            self._send(
-                request, 304, {key: value for key, value in headers.items() if key != "Content-Type"}, b""
-            )
+        # What CloudFront's viewer-response function does with the publisher's status metadata.
+        status = int(stored.get("Metadata", {}).get(HTTP_STATUS_METADATA, 200))
+        if status == 200 and self._not_modified(request, etag, last_modified.timestamp()):
+            unchanged = {key: value for key, value in headers.items() if key != "Content-Type"}
+            self._send(request, 304, unchanged, b"")
             return
-        self._send(request, 200, headers, stored["Body"].read())
+        self._send(request, status, headers, stored["Body"].read())
 
     @staticmethod
     def _not_modified(request: BaseHTTPRequestHandler, etag: str, modified: float) -> bool:

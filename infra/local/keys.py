@@ -1,13 +1,20 @@
-"""Issue keys into a local stack's state: through the running stack if there is one."""
+"""API keys of a local stack's state: through the running stack if there is one."""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from infra.local.aws import LocalAws
 from infra.local.stack import STACK_FILE
+
+if TYPE_CHECKING:
+    from functions.dal.aws import AwsStorage
+    from functions.models.api import ApiKeyRecord, Role
 
 
 def _running_stack(state_dir: Path) -> dict[str, str] | None:
@@ -22,19 +29,19 @@ def _running_stack(state_dir: Path) -> dict[str, str] | None:
     return info
 
 
-def create_key(state_dir: Path, *, role: str, name: str) -> str:
+@contextmanager
+def local_storage(state_dir: Path) -> Iterator[AwsStorage]:
+    """The storage layer over the stack's moto: the running one, or a private one replayed from
+    the state directory whose writes the journal keeps for the next start."""
     import boto3
 
-    from functions.clock import utc_now
     from functions.dal.aws import AwsStorage
-    from functions.logic.auth import issue_key
 
     running = _running_stack(state_dir)
     local: LocalAws | None = None
     if running is not None:
         endpoint, table = running["aws_endpoint"], running["table"]
     else:
-        # Not running: replay the state into a private moto, write, and let the journal keep it.
         local = LocalAws(state_dir=state_dir).start()
         endpoint, table = local.endpoint_url, local.names["ArticlesTable"]
     try:
@@ -45,9 +52,30 @@ def create_key(state_dir: Path, *, role: str, name: str) -> str:
             aws_access_key_id="local",
             aws_secret_access_key="local",  # noqa: S106 - moto's fixed local credentials
         )
-        store = AwsStorage(table_name=table, content_bucket="-", site_bucket="-", dynamodb_client=dynamodb)
-        secret, _ = issue_key(store, role=role, name=name, now=utc_now())  # type: ignore[arg-type]
+        yield AwsStorage(table_name=table, content_bucket="-", site_bucket="-", dynamodb_client=dynamodb)
     finally:
         if local is not None:
             local.stop()
+
+
+def create_key(state_dir: Path, *, role: Role, name: str) -> str:
+    from functions.clock import utc_now
+    from functions.logic.auth import issue_key
+
+    with local_storage(state_dir) as store:
+        secret, _ = issue_key(store, role=role, name=name, now=utc_now())
     return secret
+
+
+def list_keys(state_dir: Path) -> list[ApiKeyRecord]:
+    from functions.logic.auth import list_keys as listed
+
+    with local_storage(state_dir) as store:
+        return listed(store)
+
+
+def revoke_key(state_dir: Path, key_id: str) -> ApiKeyRecord:
+    from functions.logic.auth import revoke_key as revoked
+
+    with local_storage(state_dir) as store:
+        return revoked(store, key_id)

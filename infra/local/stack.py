@@ -12,6 +12,7 @@ from typing import Any
 from infra.cfn import resolved_environment
 from infra.local.aws import LocalAws, free_port
 from infra.local.gateway import Gateway
+from infra.local.schedule import ScheduleRunner, schedule_seconds
 from infra.local.stream_poller import StreamPoller
 
 log = logging.getLogger("presswire.local")
@@ -50,6 +51,8 @@ class LocalStack:
     gateway: Gateway | None = None
     poller: StreamPoller | None = None
     bootstrap_key: str | None = None
+    schedule_every: float | None = None  # seconds; template.yaml's rate() when None
+    scheduler: ScheduleRunner | None = None
 
     @property
     def url(self) -> str:
@@ -101,6 +104,10 @@ class LocalStack:
         ).start()
         self.poller.wait_idle(timeout=120)
         self._publish_empty_site()
+        every = self.schedule_every or schedule_seconds(self.aws.template, "SchedulerFunction")
+        self.scheduler = ScheduleRunner(
+            handlers["scheduler"].lambda_handler, "SchedulerFunction", every
+        ).start()
         self.gateway.start()
         (self.state_dir / STACK_FILE).write_text(
             json.dumps(
@@ -116,13 +123,13 @@ class LocalStack:
         return self
 
     def _publish_empty_site(self) -> None:
-        """The home page and empty feeds exist before the first article, as they would on AWS."""
+        """The home page, feeds and 404 page exist before the first article, as they would on AWS."""
         from functions.config import get_settings
         from functions.dal.factory import get_storage
-        from functions.logic.publish_articles import publish_changes
+        from functions.logic.publish_articles import rebuild_front
         from functions.models.site import Site
 
-        publish_changes([], get_storage(), Site.from_settings(get_settings()))
+        rebuild_front(get_storage(), Site.from_settings(get_settings()))
 
     def _ensure_bootstrap_key(self, storage: Any) -> None:
         from functions.clock import utc_now
@@ -140,6 +147,8 @@ class LocalStack:
     def stop(self) -> None:
         if self.gateway is not None:
             self.gateway.stop()
+        if self.scheduler is not None:
+            self.scheduler.stop()
         if self.poller is not None:
             self.poller.stop()
         if self.aws is not None:
@@ -156,4 +165,7 @@ def _fresh_handlers() -> dict[str, Any]:
 
     get_settings.cache_clear()
     get_storage.cache_clear()
-    return {name: importlib.import_module(f"functions.handlers.{name}") for name in ("api", "publisher")}
+    return {
+        name: importlib.import_module(f"functions.handlers.{name}")
+        for name in ("api", "publisher", "scheduler")
+    }

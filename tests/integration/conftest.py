@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -96,9 +97,44 @@ class Harness:
     def site_object(self, key: str) -> bytes:
         return self.s3.get_object(Bucket=self.name("SiteBucket"), Key=key)["Body"].read()
 
+    def site_status(self, key: str) -> int:
+        """The HTTP status the site serves the object with (410 for a retraction notice)."""
+        head = self.s3.head_object(Bucket=self.name("SiteBucket"), Key=key)
+        return int(head.get("Metadata", {}).get("http-status", 200))
+
+    def new_key(self, role: str, name: str) -> str:
+        from functions.dal.factory import get_storage
+        from functions.logic.auth import issue_key
+
+        secret, _ = issue_key(get_storage(), role=role, name=name, now=datetime.now(UTC))  # type: ignore[arg-type]
+        return secret
+
     def site_keys(self) -> set[str]:
         listing = self.s3.list_objects_v2(Bucket=self.name("SiteBucket"))
         return {item["Key"] for item in listing.get("Contents", [])}
+
+
+class Clock:
+    """The injectable clock: tests move time instead of sleeping."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    from functions import clock as clock_module
+
+    fake = Clock(datetime(2026, 11, 27, 8, 0, tzinfo=UTC))
+    monkeypatch.setattr(clock_module, "utc_now", fake)
+    return fake
 
 
 @pytest.fixture

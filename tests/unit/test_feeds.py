@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import calendar
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import dateutil.tz
 import feedparser
 import pytest
 from lxml import etree
 
+from functions.models import paths
+from functions.models.article import Correction
 from functions.render.feeds import ATOM_PATH, RSS_PATH, render_atom, render_rss
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -331,3 +333,32 @@ def test_non_ascii_image_file_names_become_percent_encoded_uris(fmt, site, seed_
     article = seed_article.model_copy(update={"image": image, "images": [image]})
     entry = _parse(RENDERERS[fmt]([article], site)).entries[0]
     assert entry.enclosures[0].href == "https://news.example.vn/media/seed/%E1%BA%A3nh%20%C4%91%E1%BA%B9p.jpg"
+
+
+# --- the editorial lifecycle ----------------------------------------------------------------
+
+
+def test_feed_paths_are_the_ones_in_the_paths_module():
+    assert (RSS_PATH, ATOM_PATH) == (paths.RSS_PATH, paths.ATOM_PATH)
+
+
+def test_corrected_article_keeps_guid_and_pubdate_but_atom_updated_moves(site, seed_article):
+    corrected_at = datetime(2023, 5, 11, 2, 0, tzinfo=UTC)
+    corrected = seed_article.model_copy(
+        update={
+            "updated_at": corrected_at,
+            "revision": 2,
+            "corrections": [Correction(at=corrected_at, note="Sửa tên đại biểu.")],
+        }
+    )
+    before = etree.fromstring(render_rss([seed_article], site)).find("channel/item")
+    after = etree.fromstring(render_rss([corrected], site)).find("channel/item")
+    assert before is not None and after is not None
+    assert after.findtext("guid") == before.findtext("guid") == SEED_ENTRY_ID
+    assert after.findtext("pubDate") == before.findtext("pubDate") == "Wed, 10 May 2023 16:30:00 +0700"
+
+    entry = _parse(render_atom([corrected], site)).entries[0]
+    assert entry.id == SEED_ENTRY_ID
+    assert entry.published == "2023-05-10T16:30:00+07:00"
+    assert entry.updated == "2023-05-11T09:00:00+07:00"
+    assert _timestamp(entry.updated_parsed) > _timestamp(entry.published_parsed)

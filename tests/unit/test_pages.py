@@ -97,11 +97,20 @@ def test_article_page_includes_body_figures_with_captions(article_page):
     assert "Tống Văn Nhịn" in doc.xpath("string(//article)")
 
 
-def test_article_page_names_section_and_tags_without_links_to_pages_that_do_not_exist(article_page):
+def test_article_page_links_section_tags_and_byline_to_their_listing_pages(article_page):
     doc = _doc(article_page)
-    assert doc.xpath("string(//article//p[@class='section'])").strip() == "Hoạt động Mặt trận"
-    assert doc.xpath("//article//li[@class='tag']/text()") == ["Ô Môn", "Tập huấn", "Mặt trận Tổ quốc"]
-    assert not doc.xpath("//a[starts-with(@href, '/section/') or starts-with(@href, '/tag/')]")
+    section = doc.xpath("//article//p[@class='section']/a")
+    assert [(a.get("href"), a.text) for a in section] == [
+        ("/section/hoat-dong-mat-tran/", "Hoạt động Mặt trận")
+    ]
+    tags = doc.xpath("//article//li[@class='tag']/a")
+    assert [(a.get("href"), a.text) for a in tags] == [
+        ("/tag/o-mon/", "Ô Môn"),
+        ("/tag/tap-huan/", "Tập huấn"),
+        ("/tag/mat-tran-to-quoc/", "Mặt trận Tổ quốc"),
+    ]
+    assert {a.get("rel") for a in tags} == {"tag"}
+    assert doc.xpath("//article//*[@class='byline']/a/@href") == ["/author/na-ra/"]
 
 
 def test_article_page_has_lang_charset_viewport_and_canonical(article_page):
@@ -161,7 +170,8 @@ def test_script_in_title_and_summary_is_escaped_on_the_page(site, seed_article):
     assert "<script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     doc = _doc(page)
-    assert not doc.xpath("//script")
+    # The only script is the JSON-LD data block, which browsers never execute.
+    assert [s.get("type") for s in doc.xpath("//script")] == ["application/ld+json"]
     assert doc.xpath("string(//article//h1)") == "<script>alert(1)</script>"
     assert doc.xpath("//meta[@property='og:description']/@content") == ['"><script>alert(2)</script>']
 

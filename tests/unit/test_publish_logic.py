@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import feedparser
 
-from functions.logic.publish_articles import page_key, publish_changes
-from functions.models.article import Article, ArticleRecord, ArticleStatus
+from functions.logic.listings import listings_of
+from functions.logic.publish_articles import ArticleChange, publish_changes, rebuild_front
+from functions.models.article import Article, ArticleRecord, ArticleStatus, Retraction
+from functions.models.paths import page_key
 from functions.models.site import Output, Site
 
 
@@ -15,30 +17,42 @@ class MemoryStore:
     def __init__(self, indexed: list[ArticleRecord], documents: dict[str, Article]) -> None:
         self.indexed = indexed
         self.documents = documents
-        self.objects: dict[str, bytes] = {}
+        self.objects: dict[str, Output] = {}
         self.puts: list[str] = []
 
-    def list_timeline(self, status: ArticleStatus, limit: int, cursor: str | None = None):
-        return [record for record in self.indexed if record.status == status][:limit], None
+    def list_listing(self, listing_id: str, status: ArticleStatus, limit: int, cursor=None, **filters):
+        records = [
+            record
+            for record in self.indexed
+            if record.status == status and listing_id in {listing.id for listing in listings_of(record)}
+        ]
+        return records[:limit], None
 
     def get_canonical(self, record: ArticleRecord) -> Article:
         return self.documents[record.id]
 
     def write_if_changed(self, output: Output) -> bool:
-        if self.objects.get(output.key) == output.body:
+        if self.objects.get(output.key) == output:
             return False
-        self.objects[output.key] = output.body
+        self.objects[output.key] = output
         self.puts.append(output.key)
         return True
+
+    def text(self, key: str) -> str:
+        return self.objects[key].body.decode()
 
 
 def record_of(article: Article) -> ArticleRecord:
     return ArticleRecord(
-        **article.model_dump(exclude={"body", "body_format", "body_html", "images"}),
+        **article.model_dump(exclude={"body", "body_format", "body_html", "images", "corrections"}),
         content_key=f"articles/{article.id}.json",
-        content_version="v1",
-        etag='"e"',
+        content_version=f"v{article.revision}",
+        etag=f'"{article.revision}"',
     )
+
+
+def created(article: Article) -> ArticleChange:
+    return ArticleChange(None, record_of(article))
 
 
 def test_page_keys_follow_directory_urls() -> None:
@@ -47,27 +61,29 @@ def test_page_keys_follow_directory_urls() -> None:
     assert page_key("/feeds/rss.xml") == "feeds/rss.xml"
 
 
-def test_a_change_the_index_has_not_caught_up_with_still_reaches_home_and_feeds(
+def test_a_change_the_index_has_not_caught_up_with_still_reaches_home_listings_and_feeds(
     seed_article: Article, site: Site
 ) -> None:
     store = MemoryStore(indexed=[], documents={seed_article.id: seed_article})
 
-    publish_changes([record_of(seed_article)], store, site)
+    publish_changes([created(seed_article)], store, site)
 
-    assert seed_article.path in store.objects["index.html"].decode()
-    assert feedparser.parse(store.objects["feeds/atom.xml"]).entries[0].title == seed_article.title
+    assert seed_article.path in store.text("index.html")
+    assert feedparser.parse(store.objects["feeds/atom.xml"].body).entries[0].title == seed_article.title
+    for key in ("section/hoat-dong-mat-tran/index.html", "tag/o-mon/index.html", "author/na-ra/index.html"):
+        assert seed_article.path in store.text(key), key
 
 
 def test_republishing_the_same_change_writes_nothing(seed_article: Article, site: Site) -> None:
-    record = record_of(seed_article)
-    store = MemoryStore(indexed=[record], documents={seed_article.id: seed_article})
-    publish_changes([record], store, site)
+    change = created(seed_article)
+    store = MemoryStore(indexed=[change.after], documents={seed_article.id: seed_article})
+    publish_changes([change], store, site)
     store.puts.clear()
 
-    report = publish_changes([record], store, site)
+    report = publish_changes([change], store, site)
 
     assert store.puts == [] and report.written == []
-    assert len(report.unchanged) == 4
+    assert len(report.unchanged) == 10  # page, home, 404, 2 feeds, section, author, 3 tags
 
 
 def test_only_the_newest_revision_in_a_batch_is_rendered(seed_article: Article, site: Site) -> None:
@@ -80,19 +96,66 @@ def test_only_the_newest_revision_in_a_batch_is_rendered(seed_article: Article, 
     )
     store = MemoryStore(indexed=[], documents={seed_article.id: newer})
 
-    publish_changes([record_of(newer), record_of(seed_article)], store, site)
+    publish_changes(
+        [ArticleChange(record_of(seed_article), record_of(newer)), created(seed_article)], store, site
+    )
 
-    assert "Tiêu đề mới" in store.objects[page_key(seed_article.path)].decode()
+    assert "Tiêu đề mới" in store.text(page_key(seed_article.path))
     assert store.puts.count(page_key(seed_article.path)) == 1
 
 
-def test_scheduled_articles_get_no_page_and_stay_out_of_the_feeds(seed_article: Article, site: Site) -> None:
+def test_scheduled_and_draft_articles_get_no_page_and_touch_no_listing(
+    seed_article: Article, site: Site
+) -> None:
     scheduled = seed_article.model_copy(
         update={"status": "scheduled", "published_at": datetime(2099, 1, 1, tzinfo=UTC)}
     )
     store = MemoryStore(indexed=[], documents={scheduled.id: scheduled})
 
-    publish_changes([record_of(scheduled)], store, site)
+    publish_changes([created(scheduled)], store, site)
 
-    assert page_key(scheduled.path) not in store.objects
-    assert feedparser.parse(store.objects["feeds/rss.xml"]).entries == []
+    assert store.objects == {}
+    rebuild_front(store, site)
+    assert feedparser.parse(store.objects["feeds/rss.xml"].body).entries == []
+
+
+def test_a_retracted_article_becomes_a_410_notice_and_leaves_feeds_and_listings(
+    seed_article: Article, site: Site
+) -> None:
+    published = record_of(seed_article)
+    store = MemoryStore(indexed=[published], documents={seed_article.id: seed_article})
+    publish_changes([created(seed_article)], store, site)
+    retracted_article = seed_article.model_copy(
+        update={
+            "status": "retracted",
+            "revision": 2,
+            "retraction": Retraction(at=datetime(2023, 6, 1, tzinfo=UTC), reason="Sai sự thật"),
+        }
+    )
+    store.documents[seed_article.id] = retracted_article
+    # The index still lists the article as published: the stream's new image must win.
+
+    publish_changes([ArticleChange(published, record_of(retracted_article))], store, site)
+
+    page = store.objects[page_key(seed_article.path)]
+    assert page.http_status == 410
+    assert "Sai sự thật" in page.body.decode() and "Qua 3 ngày tập huấn" not in page.body.decode()
+    assert feedparser.parse(store.objects["feeds/atom.xml"].body).entries == []
+    assert seed_article.path not in store.text("index.html")
+    assert seed_article.path not in store.text("tag/o-mon/index.html")
+
+
+def test_moving_an_article_to_another_section_updates_both_section_pages(
+    seed_article: Article, site: Site
+) -> None:
+    from functions.models.article import Taxon
+
+    store = MemoryStore(indexed=[], documents={seed_article.id: seed_article})
+    publish_changes([created(seed_article)], store, site)
+    moved = seed_article.model_copy(update={"section": Taxon(name="Thời sự", slug="thoi-su"), "revision": 2})
+    store.documents[seed_article.id] = moved
+
+    publish_changes([ArticleChange(record_of(seed_article), record_of(moved))], store, site)
+
+    assert seed_article.path not in store.text("section/hoat-dong-mat-tran/index.html")
+    assert seed_article.path in store.text("section/thoi-su/index.html")

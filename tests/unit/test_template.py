@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +17,26 @@ from functions.dal import schema
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 POWERTOOLS_VARIABLES = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
-FUNCTIONS = ("ApiFunction", "PublisherFunction")
+FUNCTIONS = ("ApiFunction", "PublisherFunction", "SchedulerFunction")
+# The API's routes, exactly (tests/unit/test_api_routes.py compares them with the code's).
+API_ROUTES = {
+    ("POST", "/api/articles"),
+    ("GET", "/api/articles"),
+    ("GET", "/api/articles/{id}"),
+    ("PUT", "/api/articles/{id}"),
+    ("PATCH", "/api/articles/{id}"),
+    ("GET", "/api/articles/{id}/revisions"),
+    ("POST", "/api/articles/{id}/publish"),
+    ("POST", "/api/articles/{id}/retract"),
+    ("POST", "/api/articles/{id}/reinstate"),
+    ("POST", "/api/articles/{id}/preview"),
+    ("GET", "/api/preview/{token}"),
+    ("POST", "/api/media"),
+    ("POST", "/api/keys"),
+    ("GET", "/api/keys"),
+    ("DELETE", "/api/keys/{key_id}"),
+    ("GET", "/api/openapi.json"),
+}
 
 
 class _CloudFormationLoader(yaml.SafeLoader):
@@ -83,6 +105,20 @@ def test_table_indexes_match_the_storage_layer_both_ways(resources):
         index["IndexName"]: _keys(index["KeySchema"]) for index in _table(resources)["GlobalSecondaryIndexes"]
     }
     assert declared == schema.INDEXES
+
+
+def test_listing_index_projects_everything(resources):
+    (index,) = _table(resources)["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == schema.LISTING_INDEX == "listings"
+    assert _keys(index["KeySchema"]) == (schema.LISTING_PARTITION_KEY, schema.LISTING_SORT_KEY)
+    assert index["Projection"] == {"ProjectionType": "ALL"}
+
+
+def test_table_expires_items_on_the_storage_layers_ttl_attribute(resources):
+    assert _table(resources)["TimeToLiveSpecification"] == {
+        "AttributeName": schema.TTL_ATTRIBUTE,
+        "Enabled": True,
+    }
 
 
 def test_every_key_attribute_is_declared_as_a_string(resources):
@@ -155,6 +191,134 @@ def test_http_routes_are_explicit_never_a_proxy(resources):
     assert ("GET", "/api/openapi.json") in routes
 
 
+def test_http_routes_are_exactly_the_apis_routes_all_on_the_api_function(resources):
+    assert set(_http_routes(resources)) == API_ROUTES
+    api_events = resources["ApiFunction"]["Properties"]["Events"].values()
+    assert {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in api_events} == API_ROUTES
+
+
+def _statements(resources: dict[str, Any], function: str) -> list[dict[str, Any]]:
+    (policy,) = resources[function]["Properties"]["Policies"]
+    return policy["Statement"]
+
+
+def _actions(statement: dict[str, Any]) -> set[str]:
+    action = statement["Action"]
+    return {action} if isinstance(action, str) else set(action)
+
+
+def _allowed(resources: dict[str, Any], function: str, resource: Any) -> set[str]:
+    """The actions a function's policy allows on exactly this resource expression."""
+    allowed: set[str] = set()
+    for statement in _statements(resources, function):
+        targets = (
+            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        )
+        if statement["Effect"] == "Allow" and resource in targets:
+            allowed |= _actions(statement)
+    return allowed
+
+
+TABLE_ARN = {"Fn::GetAtt": "ArticlesTable.Arn"}
+TABLE_INDEXES = {"Fn::Sub": "${ArticlesTable.Arn}/index/*"}
+
+
+def test_no_policy_uses_wildcard_actions(resources):
+    for function in FUNCTIONS:
+        for statement in _statements(resources, function):
+            assert not [action for action in _actions(statement) if "*" in action], (function, statement)
+
+
+def test_api_may_delete_listing_items_and_presign_media_uploads(resources):
+    assert "dynamodb:DeleteItem" in _allowed(resources, "ApiFunction", TABLE_ARN)
+    assert "s3:PutObject" in _allowed(resources, "ApiFunction", {"Fn::Sub": "${ContentBucket.Arn}/media/*"})
+    # Never a table-wide read.
+    all_actions = set().union(*(_actions(s) for s in _statements(resources, "ApiFunction")))
+    assert "dynamodb:Scan" not in all_actions
+
+
+def test_publisher_writes_and_deletes_site_objects(resources):
+    assert {"s3:PutObject", "s3:DeleteObject"} <= _allowed(
+        resources, "PublisherFunction", {"Fn::Sub": "${SiteBucket.Arn}/*"}
+    )
+
+
+def test_scheduler_runs_every_minute(resources):
+    properties = resources["SchedulerFunction"]["Properties"]
+    assert properties["Handler"] == "functions.handlers.scheduler.lambda_handler"
+    (event,) = properties["Events"].values()
+    assert event["Type"] == "Schedule"
+    assert event["Properties"]["Schedule"] == "rate(1 minute)"
+    assert event["Properties"]["Enabled"] is True
+    # A run must normally end before the next one starts.
+    assert properties["Timeout"] < 60
+
+
+def test_scheduler_failures_end_in_its_dead_letter_queue(resources):
+    properties = resources["SchedulerFunction"]["Properties"]
+    queue_arn = {"Fn::GetAtt": "SchedulerDeadLetterQueue.Arn"}
+    assert properties["EventInvokeConfig"]["DestinationConfig"]["OnFailure"] == {
+        "Type": "SQS",
+        "Destination": queue_arn,
+    }
+    (event,) = properties["Events"].values()
+    assert event["Properties"]["DeadLetterConfig"] == {"Arn": queue_arn}
+    # EventBridge may deliver to the queue only for this stack's scheduler rule.
+    (statement,) = resources["SchedulerDeadLetterQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Resource"] == queue_arn
+    rule_name = event["Properties"]["Name"]["Fn::Sub"]
+    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"]["Fn::Sub"].endswith(f":rule/{rule_name}")
+
+
+def test_scheduler_policy_is_what_publishing_a_due_article_needs(resources):
+    assert _allowed(resources, "SchedulerFunction", TABLE_INDEXES) == {"dynamodb:Query"}
+    assert _allowed(resources, "SchedulerFunction", TABLE_ARN) == {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:ConditionCheckItem",
+    }
+    assert _allowed(resources, "SchedulerFunction", {"Fn::Sub": "${ContentBucket.Arn}/articles/*"}) == {
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:PutObject",
+    }
+    resources_named = [statement["Resource"] for statement in _statements(resources, "SchedulerFunction")]
+    assert {"Fn::Sub": "${SiteBucket.Arn}/*"} not in resources_named
+
+
+@pytest.mark.parametrize("queue", ["PublisherDeadLetterQueue", "SchedulerDeadLetterQueue"])
+def test_dead_letter_queues_are_encrypted_kept_14_days_and_alarmed(resources, queue):
+    properties = resources[queue]["Properties"]
+    assert properties["SqsManagedSseEnabled"] is True
+    assert properties["MessageRetentionPeriod"] == 14 * 24 * 3600
+    alarmed = [
+        resource["Properties"]
+        for resource in resources.values()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+        and {"Name": "QueueName", "Value": {"Fn::GetAtt": f"{queue}.QueueName"}}
+        in resource["Properties"]["Dimensions"]
+    ]
+    assert len(alarmed) == 1
+    assert alarmed[0]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_every_function_has_an_errors_alarm_and_its_own_log_group(resources, function):
+    alarms = [
+        resource["Properties"]
+        for resource in resources.values()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+        and resource["Properties"]["MetricName"] == "Errors"
+        and resource["Properties"]["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function}}]
+    ]
+    assert len(alarms) == 1
+    log_group = resources[function]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+    assert resources[log_group]["Type"] == "AWS::Logs::LogGroup"
+
+
 def test_publisher_stream_failures_end_in_the_dead_letter_queue(resources):
     events = resources["PublisherFunction"]["Properties"]["Events"]
     (stream,) = [event["Properties"] for event in events.values() if event["Type"] == "DynamoDB"]
@@ -197,3 +361,91 @@ def test_outputs_name_the_api_site_and_storage(template):
     assert {"ApiUrl", "SiteUrl", "ContentBucketName", "SiteBucketName", "TableName"} <= set(
         template["Outputs"]
     )
+
+
+def _default_behaviour_functions(resources: dict[str, Any]) -> dict[str, str]:
+    """event type -> logical id of the CloudFront Function on the default behaviour."""
+    config = resources["SiteDistribution"]["Properties"]["DistributionConfig"]
+    return {
+        association["EventType"]: association["FunctionARN"]["Fn::GetAtt"].split(".")[0]
+        for association in config["DefaultCacheBehavior"]["FunctionAssociations"]
+    }
+
+
+def test_default_behaviour_rewrites_requests_and_restores_stored_statuses(resources):
+    functions = _default_behaviour_functions(resources)
+    assert set(functions) == {"viewer-request", "viewer-response"}
+    for logical_id in functions.values():
+        properties = resources[logical_id]["Properties"]
+        assert resources[logical_id]["Type"] == "AWS::CloudFront::Function"
+        assert properties["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+        assert properties["AutoPublish"] is True
+    assert "x-amz-meta-http-status" in resources[functions["viewer-response"]]["Properties"]["FunctionCode"]
+
+
+def _run_cloudfront_function(code: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    script = (
+        code
+        + "\nvar events = "
+        + json.dumps(events)
+        + ";\nconsole.log(JSON.stringify(events.map(function (event) { return handler(event); })));"
+    )
+    done = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=30, check=True)
+    return json.loads(done.stdout)
+
+
+def _viewer_response(status: int, headers: dict[str, str]) -> dict[str, Any]:
+    return {
+        "response": {
+            "statusCode": status,
+            "statusDescription": "OK" if status == 200 else "Other",
+            "headers": {name: {"value": value} for name, value in headers.items()},
+        }
+    }
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_viewer_response_function_answers_410_for_retracted_pages(resources):
+    code = resources[_default_behaviour_functions(resources)["viewer-response"]]["Properties"]["FunctionCode"]
+    html = {"content-type": "text/html"}
+    events = [
+        _viewer_response(200, {**html, "x-amz-meta-http-status": "410"}),
+        _viewer_response(200, html),
+        _viewer_response(200, {**html, "x-amz-meta-http-status": "451"}),
+        _viewer_response(200, {**html, "x-amz-meta-http-status": "418"}),
+        # Not a usable status: the page is served as it is, without the header.
+        _viewer_response(200, {**html, "x-amz-meta-http-status": "41"}),
+        _viewer_response(200, {**html, "x-amz-meta-http-status": "gone"}),
+        _viewer_response(200, {**html, "x-amz-meta-http-status": "301"}),
+        # A revalidation keeps its 304.
+        _viewer_response(304, {"x-amz-meta-http-status": "410"}),
+    ]
+    results = _run_cloudfront_function(code, events)
+    statuses = [(r["statusCode"], r["statusDescription"]) for r in results]
+    assert statuses == [
+        (410, "Gone"),
+        (200, "OK"),
+        (451, "Unavailable For Legal Reasons"),
+        (418, "Client Error"),
+        (200, "OK"),
+        (200, "OK"),
+        (200, "OK"),
+        (304, "Other"),
+    ]
+    for result in results:
+        assert "x-amz-meta-http-status" not in result["headers"]
+    assert results[0]["headers"] == {"content-type": {"value": "text/html"}}
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_viewer_request_function_serves_index_html_for_directories(resources):
+    code = resources[_default_behaviour_functions(resources)["viewer-request"]]["Properties"]["FunctionCode"]
+    uris = ["/", "/thoi-su/", "/thoi-su", "/feed.xml", "/a/b/c.html"]
+    results = _run_cloudfront_function(code, [{"request": {"uri": uri, "headers": {}}} for uri in uris])
+    assert [r["uri"] for r in results] == [
+        "/index.html",
+        "/thoi-su/index.html",
+        "/thoi-su/index.html",
+        "/feed.xml",
+        "/a/b/c.html",
+    ]
