@@ -220,6 +220,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser.add_argument(
         "--site", type=Path, help="JSON site settings, e.g. examples/seed/seed-site.json"
     )
+    serve_parser.add_argument(
+        "--schedule-every",
+        type=float,
+        metavar="SECONDS",
+        help="run the scheduler this often (default: template.yaml's rate, one minute)",
+    )
     serve_parser.set_defaults(run=serve)
 
     submit_parser = commands.add_parser("submit", help="upload an article JSON file and its images")

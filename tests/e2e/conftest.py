@@ -54,7 +54,7 @@ def _environment() -> dict[str, str]:
     return environment
 
 
-def start_stack(state_dir: Path, port: int | None = None) -> ServedStack:
+def start_stack(state_dir: Path, port: int | None = None, *extra_args: str) -> ServedStack:
     port = port or free_port()
     process = subprocess.Popen(
         [
@@ -68,6 +68,7 @@ def start_stack(state_dir: Path, port: int | None = None) -> ServedStack:
             str(state_dir),
             "--site",
             str(SEED_DIR / "seed-site.json"),
+            *extra_args,
         ],
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,

@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import feedparser
@@ -155,3 +156,47 @@ def test_articles_and_keys_survive_a_restart_with_the_same_state_dir(tmp_path: P
         assert status == 200
     finally:
         assert second.stop() == 0
+
+
+def test_serve_runs_the_scheduler_so_a_scheduled_article_goes_live_on_its_own(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    stack = start_stack(tmp_path / "state", None, "--schedule-every", "0.5")
+    try:
+        article = json.loads((SEED_DIR / "seed-article.json").read_text(encoding="utf-8"))
+        article.update(
+            body="<p>Tin hẹn giờ.</p>", published_at=(datetime.now(UTC) + timedelta(seconds=2)).isoformat()
+        )
+        request = urllib.request.Request(
+            stack.api + "/articles",
+            data=json.dumps(article).encode(),
+            method="POST",
+            headers={"Authorization": f"Bearer {stack.key}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            created = json.loads(response.read())
+        assert created["status"] == "scheduled"
+        assert fetch(created["url"])[0] == 404
+
+        wait_for(created["url"], "Tin hẹn giờ.", timeout=20)
+        wait_for(stack.url + "/feeds/atom.xml", created["id"])
+    finally:
+        assert stack.stop() == 0
+
+
+def test_keys_can_be_listed_and_revoked_from_the_cli(served: ServedStack) -> None:
+    created = cli(
+        "keys", "create", "--role", "partner", "--name", "Báo bạn", "--state-dir", str(served.state_dir)
+    )
+    key = created.stdout.strip()
+    listed = cli("keys", "list", "--state-dir", str(served.state_dir))
+    key_id = next(line.split("\t")[0] for line in listed.stdout.splitlines() if line.endswith("Báo bạn"))
+    assert fetch(served.api + "/articles", {"Authorization": f"Bearer {key}"})[0] == 200
+
+    revoked = cli("keys", "revoke", key_id, "--state-dir", str(served.state_dir))
+
+    assert revoked.returncode == 0, revoked.stderr
+    assert fetch(served.api + "/articles", {"Authorization": f"Bearer {key}"})[0] == 401
+    assert "revoked" in cli("keys", "list", "--state-dir", str(served.state_dir)).stdout
+    missing = cli("keys", "revoke", "nope", "--state-dir", str(served.state_dir))
+    assert missing.returncode != 0 and len(missing.stderr.strip().splitlines()) == 1
