@@ -456,3 +456,33 @@ def test_the_openapi_document_describes_every_route_its_errors_and_bearer_auth(h
     assert any(parameter["name"] == "if-match" for parameter in patch["parameters"])
     assert patch["security"] == [{"bearerAuth": []}]
     assert "security" not in document["paths"]["/preview/{token}"]["get"]
+
+
+def test_publishing_a_draft_with_a_future_time_schedules_it_and_a_reporter_may_edit_their_scheduled_article(
+    harness: Harness, article: dict[str, Any], clock: Clock
+) -> None:
+    from functions.handlers import scheduler
+    from infra.local.lambda_runtime import invoke
+
+    reporter = harness.new_key("reporter", "Na Ra")
+    created, _ = create(harness, {**article, "published_at": None}, key=reporter)
+
+    scheduled = harness.call(
+        "POST", f"/articles/{created['id']}/publish", {"published_at": "2026-11-28T07:00:00+07:00"}
+    )
+    assert scheduled.status == 200 and scheduled.json()["status"] == "scheduled"
+    assert scheduled.json()["url"].endswith(f"/2026/11/28/{SLUG}/")
+    edited = harness.call(
+        "PATCH", f"/articles/{created['id']}", {"summary": "Tóm tắt mới"},
+        headers={"If-Match": scheduled.headers["ETag"]}, key=reporter,
+    )  # fmt: skip
+    assert edited.status == 200 and edited.json()["status"] == "scheduled"
+    revisions = harness.call("GET", f"/articles/{created['id']}/revisions").json()["items"]
+    assert [item["action"] for item in revisions] == ["create", "schedule", "update"]
+
+    clock.advance(hours=16)  # 2026-11-28 07:00 in Ho Chi Minh City
+    assert invoke(scheduler.lambda_handler, "SchedulerFunction", {})["published"] == [created["id"]]
+    harness.publish()
+
+    assert f"2026/11/28/{SLUG}/index.html" in harness.site_keys()
+    assert "Tóm tắt mới" in harness.site_object(f"2026/11/28/{SLUG}/index.html").decode()
