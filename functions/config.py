@@ -25,6 +25,10 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "FEED_SIZE": "feed_size",
     "LOG_FORMAT": "log_format",
     "PREVIEW_TTL_SECONDS": "preview_ttl_seconds",
+    "WEBSUB_HUBS": "websub_hubs",
+    "RIGHTS_HOLDER": "rights_holder",
+    "USAGE_TERMS": "usage_terms",
+    "NOTIFY_QUEUE_URL": "notify_queue_url",
 }
 
 
@@ -47,6 +51,10 @@ class Settings(BaseModel):
     feed_size: int = Field(default=50, ge=1, le=500)
     log_format: str = Field(default="json", pattern="^(json|text)$")
     preview_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    websub_hubs: str = Field(default="", description="Comma-separated WebSub hub URLs to ping")
+    rights_holder: str = Field(default="", description="Copyright holder named in syndicated items")
+    usage_terms: str = Field(default="", description="Usage terms for partners, in syndicated items")
+    notify_queue_url: str = Field(default="", description="SQS queue of the notifier (webhooks, WebSub)")
 
     @field_validator("site_url")
     @classmethod

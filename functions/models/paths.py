@@ -7,11 +7,22 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 ListingKind = Literal["home", "section", "tag", "author"]
+FeedFormat = Literal["rss", "atom", "json"]
 
 HOME_PATH = "/"
 RSS_PATH = "/feeds/rss.xml"
 ATOM_PATH = "/feeds/atom.xml"
+JSON_FEED_PATH = "/feeds/feed.json"
 NOT_FOUND_KEY = "404.html"
+ROBOTS_PATH = "/robots.txt"
+SITEMAP_PATH = "/sitemap.xml"
+NEWS_SITEMAP_PATH = "/sitemap-news.xml"
+FEED_FILES: dict[FeedFormat, str] = {"rss": "rss.xml", "atom": "atom.xml", "json": "feed.json"}
+FEED_TYPES: dict[FeedFormat, str] = {
+    "rss": "application/rss+xml",
+    "atom": "application/atom+xml",
+    "json": "application/feed+json",
+}
 
 
 def article_path(published_at: datetime, slug: str, zone: ZoneInfo) -> str:
@@ -21,6 +32,20 @@ def article_path(published_at: datetime, slug: str, zone: ZoneInfo) -> str:
 def listing_path(kind: ListingKind, slug: str = "") -> str:
     """/ for home; /section/<slug>/, /tag/<slug>/, /author/<slug>/ for the others (slugs are ASCII)."""
     return HOME_PATH if kind == "home" else f"/{kind}/{slug}/"
+
+
+def feed_path(kind: ListingKind, slug: str, fmt: FeedFormat) -> str:
+    """/feeds/rss.xml for the site; /feeds/section/<slug>/rss.xml and the like for a listing."""
+    return f"/feeds/{FEED_FILES[fmt]}" if kind == "home" else f"/feeds/{kind}/{slug}/{FEED_FILES[fmt]}"
+
+
+def archive_path(page: int) -> str:
+    """RFC 5005 archive page `page` (1 = the oldest 50 articles) of the site's Atom feed."""
+    return f"/feeds/archive/{page}.xml"
+
+
+def sitemap_month_path(year: int, month: int) -> str:
+    return f"/sitemaps/{year:04d}-{month:02d}.xml"
 
 
 def page_key(path: str) -> str:

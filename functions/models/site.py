@@ -21,6 +21,9 @@ class Site(BaseModel):
     timezone: str
     tag_authority: str
     feed_size: int
+    websub_hubs: tuple[str, ...] = ()
+    rights_holder: str = ""
+    usage_terms: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Site:
@@ -33,6 +36,9 @@ class Site(BaseModel):
             timezone=settings.site_timezone,
             tag_authority=settings.tag_authority,
             feed_size=settings.feed_size,
+            websub_hubs=tuple(hub.strip() for hub in settings.websub_hubs.split(",") if hub.strip()),
+            rights_holder=settings.rights_holder or settings.site_name,
+            usage_terms=settings.usage_terms,
         )
 
     @property
