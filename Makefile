@@ -32,12 +32,12 @@ export READ_DEPENDENCIES
 
 # `make build-ApiFunction` by hand, outside SAM.
 ifndef ARTIFACTS_DIR
-build-ApiFunction build-PublisherFunction build-SchedulerFunction: ARTIFACTS_DIR = .aws-sam/make/$@
+build-ApiFunction build-PublisherFunction build-SchedulerFunction build-NotifierFunction: ARTIFACTS_DIR = .aws-sam/make/$@
 endif
 
-.PHONY: build-ApiFunction build-PublisherFunction build-SchedulerFunction
+.PHONY: build-ApiFunction build-PublisherFunction build-SchedulerFunction build-NotifierFunction
 
-build-ApiFunction build-PublisherFunction build-SchedulerFunction:
+build-ApiFunction build-PublisherFunction build-SchedulerFunction build-NotifierFunction:
 	@echo "$@: functions/ and templates/ -> $(ARTIFACTS_DIR)"
 	@mkdir -p "$(ARTIFACTS_DIR)"
 	@tar -cf - --exclude=__pycache__ --exclude='*.pyc' functions templates | tar -xf - -C "$(ARTIFACTS_DIR)"

@@ -22,7 +22,16 @@ from botocore.exceptions import BotoCoreError, ClientError
 from functions.dal import schema
 from functions.dal.protocol import ArticleVersionConflict, SlugTaken, StoredMedia, StoredVersion
 from functions.models.api import ApiKeyRecord
-from functions.models.article import Article, ArticleRecord, ArticleStatus, MediaInfo, Preview, Revision
+from functions.models.article import (
+    Article,
+    ArticleRecord,
+    ArticleStatus,
+    Delivery,
+    MediaInfo,
+    Partner,
+    Preview,
+    Revision,
+)
 from functions.models.errors import InvalidRequest, KeyNotFound, StorageUnavailable
 from functions.models.site import Output
 
@@ -107,10 +116,32 @@ def media_item_key(key: str) -> dict[str, str]:
 
 
 KEYS_LISTING = "keys"
+PARTNERS_LISTING = "partners"
+CHANGES_LISTING = "changes"
+EMBARGOED_LISTING = "embargoed"
+ARCHIVE_LISTING = "archive"
+SITEMAP_MONTHS_LISTING = "sitemap-months"
+SEQUENCE_COUNTER_KEY = {schema.PARTITION_KEY: "COUNTER#sequence", schema.SORT_KEY: "COUNTER"}
+
+
+def partner_item_key(partner_id: str) -> dict[str, str]:
+    return {schema.PARTITION_KEY: f"PARTNER#{partner_id}", schema.SORT_KEY: "PARTNER"}
+
+
+def delivery_item_key(partner_id: str, message_id: str) -> dict[str, str]:
+    return {schema.PARTITION_KEY: f"PARTNER#{partner_id}", schema.SORT_KEY: f"DELIVERY#{message_id}"}
+
+
+def pending_item_key(article_id: str, revision: int) -> dict[str, str]:
+    return {schema.PARTITION_KEY: f"ARTICLE#{article_id}", schema.SORT_KEY: f"EMBARGO#{revision:06d}"}
 
 
 def utc_sort_key(moment: datetime, suffix: str) -> str:
     return f"{moment.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}#{suffix}"
+
+
+def change_sort_key(visible_at: datetime, article_id: str, revision: int) -> str:
+    return f"{visible_at.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%fZ}#{article_id}#{revision:06d}"
 
 
 def listing_partition(listing_id: str, status: ArticleStatus) -> str:
@@ -126,12 +157,14 @@ def article_to_item(record: ArticleRecord) -> dict[str, Any]:
 
 
 def listing_to_item(record: ArticleRecord, listing_id: str) -> dict[str, Any]:
-    """A copy of the summary in one listing: the index projects it, so a listing is one Query."""
+    """A copy of the summary in one listing: the index projects it, so a listing is one Query.
+    The archive listing is ordered by publication sequence, the others by publication time."""
+    order = f"{record.sequence or 0:012d}" if listing_id == ARCHIVE_LISTING else None
     return {
         **record.model_dump(mode="json", exclude_none=True),
         **listing_item_key(record.id, listing_id),
         schema.LISTING_PARTITION_KEY: listing_partition(listing_id, record.status),
-        schema.LISTING_SORT_KEY: utc_sort_key(record.published_at, record.id),
+        schema.LISTING_SORT_KEY: order or utc_sort_key(record.published_at, record.id),
         "entity": "listing",
         "listing": listing_id,
     }
@@ -208,17 +241,25 @@ class AwsStorage:
         site_bucket: str,
         s3_client: S3Client | None = None,
         dynamodb_client: DynamoDBClient | None = None,
+        notify_queue_url: str = "",
+        sqs_client: Any = None,
     ) -> None:
         self.table_name = table_name
         self.content_bucket = content_bucket
         self.site_bucket = site_bucket
         self._s3_client = s3_client
         self._dynamodb_client = dynamodb_client
+        self.notify_queue_url = notify_queue_url
+        self._sqs_client = sqs_client
         self._canonical_cache = _CanonicalCache()
 
     @cached_property
     def s3(self) -> S3Client:
         return self._s3_client or boto3.client("s3", config=_CLIENT_CONFIG)
+
+    @cached_property
+    def sqs(self) -> Any:
+        return self._sqs_client or boto3.client("sqs", config=_CLIENT_CONFIG)
 
     @cached_property
     def dynamodb(self) -> DynamoDBClient:
@@ -351,11 +392,19 @@ class AwsStorage:
 
     @staticmethod
     def _revision_item(article_id: str, revision: Revision) -> dict[str, Any]:
-        return {
+        item = {
             **revision.model_dump(mode="json", exclude_none=True),
             **revision_item_key(article_id, revision.revision),
+            "article_id": article_id,
             "entity": "revision",
         }
+        if revision.visible_at is not None:
+            # Public changes form the partners' change feed, ordered by when they may see them.
+            item[schema.LISTING_PARTITION_KEY] = CHANGES_LISTING
+            item[schema.LISTING_SORT_KEY] = change_sort_key(
+                revision.visible_at, article_id, revision.revision
+            )
+        return item
 
     def get_record(self, article_id: str) -> ArticleRecord | None:
         with _storage_errors():
@@ -397,6 +446,7 @@ class AwsStorage:
         cursor: str | None = None,
         *,
         published_before: datetime | None = None,
+        published_since: datetime | None = None,
         section: str | None = None,
         author: str | None = None,
     ) -> tuple[list[ArticleRecord], str | None]:
@@ -404,10 +454,11 @@ class AwsStorage:
         condition = "#pk = :pk"
         values: dict[str, Any] = {":pk": {"S": listing_partition(listing_id, status)}}
         names = {"#pk": schema.LISTING_PARTITION_KEY}
-        if published_before is not None:
-            condition += " AND #sk <= :before"
+        if published_before is not None or published_since is not None:
             names["#sk"] = schema.LISTING_SORT_KEY
-            values[":before"] = {"S": utc_sort_key(published_before, "\uffff")}
+            values[":since"] = {"S": utc_sort_key(published_since, "") if published_since else "0"}
+            values[":before"] = {"S": utc_sort_key(published_before, "\uffff") if published_before else "9"}
+            condition += " AND #sk BETWEEN :since AND :before"
         filters: list[str] = []
         for attribute, wanted in (("section", section), ("author", author)):
             if wanted is not None:
@@ -431,6 +482,245 @@ class AwsStorage:
             response = self.dynamodb.query(**query)
         records = [item_to_record(_deserialize(item)) for item in response.get("Items", [])]
         return records, encode_cursor(response.get("LastEvaluatedKey"))
+
+    def next_sequence(self) -> int:
+        """The next publication sequence number (an atomic counter; a failed commit leaves a gap)."""
+        with _storage_errors():
+            response = self.dynamodb.update_item(
+                TableName=self.table_name,
+                Key=_serialize(SEQUENCE_COUNTER_KEY),
+                UpdateExpression="ADD #value :one",
+                ExpressionAttributeNames={"#value": "value"},
+                ExpressionAttributeValues={":one": {"N": "1"}},
+                ReturnValues="UPDATED_NEW",
+            )
+        return int(response["Attributes"]["value"]["N"])
+
+    def last_sequence(self) -> int:
+        with _storage_errors():
+            response = self.dynamodb.get_item(
+                TableName=self.table_name, Key=_serialize(SEQUENCE_COUNTER_KEY), ConsistentRead=True
+            )
+        item = response.get("Item")
+        return int(item["value"]["N"]) if item else 0
+
+    def list_archive(self, first: int, last: int) -> list[ArticleRecord]:
+        """Articles with sequence numbers first..last, published or retracted, in sequence order."""
+        records: list[ArticleRecord] = []
+        for status in ("published", "retracted"):
+            query: dict[str, Any] = {
+                "TableName": self.table_name,
+                "IndexName": schema.LISTING_INDEX,
+                "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :first AND :last",
+                "ExpressionAttributeNames": {
+                    "#pk": schema.LISTING_PARTITION_KEY,
+                    "#sk": schema.LISTING_SORT_KEY,
+                },
+                "ExpressionAttributeValues": {
+                    ":pk": {"S": listing_partition(ARCHIVE_LISTING, status)},  # type: ignore[arg-type]
+                    ":first": {"S": f"{first:012d}"},
+                    ":last": {"S": f"{last:012d}"},
+                },
+            }
+            with _storage_errors():
+                for page in self.dynamodb.get_paginator("query").paginate(**query):
+                    records += [item_to_record(_deserialize(item)) for item in page.get("Items", [])]
+        return sorted(records, key=lambda record: record.sequence or 0)
+
+    def list_changes(
+        self, *, cursor: str | None, since: datetime | None, until: datetime, limit: int
+    ) -> tuple[list[Revision], str | None]:
+        """Public changes, oldest first, visible by `until`; the cursor continues after the last one."""
+        values: dict[str, Any] = {
+            ":pk": {"S": CHANGES_LISTING},
+            ":from": {"S": change_sort_key(since, "", 0) if since else ""},
+            ":until": {"S": change_sort_key(until, "\uffff", 999999)},
+        }
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": schema.LISTING_INDEX,
+            "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :from AND :until",
+            "ExpressionAttributeNames": {"#pk": schema.LISTING_PARTITION_KEY, "#sk": schema.LISTING_SORT_KEY},
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": True,
+            "Limit": limit,
+        }
+        if cursor:
+            query["ExclusiveStartKey"] = decode_cursor(cursor, _LISTING_CURSOR_KEYS)
+        with _storage_errors():
+            response = self.dynamodb.query(**query)
+        items = response.get("Items", [])
+        changes = [Revision.model_validate(_deserialize(item)) for item in items]
+        # A change feed is polled forever: even at its end, hand back where the reader stopped.
+        last_key = response.get("LastEvaluatedKey") or (
+            {name: items[-1][name] for name in _LISTING_CURSOR_KEYS} if items else None
+        )
+        return changes, encode_cursor(last_key) or cursor
+
+    # -- sitemap months -------------------------------------------------------------------
+
+    def put_sitemap_month(self, year: int, month: int, lastmod: datetime, count: int) -> None:
+        item = {
+            schema.PARTITION_KEY: f"SITEMAP#{year:04d}-{month:02d}",
+            schema.SORT_KEY: "SITEMAP",
+            "year": year,
+            "month": month,
+            "lastmod": lastmod.astimezone(UTC).isoformat(),
+            "count": count,
+            schema.LISTING_PARTITION_KEY: SITEMAP_MONTHS_LISTING,
+            schema.LISTING_SORT_KEY: f"{year:04d}-{month:02d}",
+            "entity": "sitemap-month",
+        }
+        with _storage_errors():
+            self.dynamodb.put_item(TableName=self.table_name, Item=_serialize(item))
+
+    def list_sitemap_months(self) -> list[tuple[int, int, datetime, int]]:
+        """(year, month, lastmod, article count) of every month that ever had articles."""
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": schema.LISTING_INDEX,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": schema.LISTING_PARTITION_KEY},
+            "ExpressionAttributeValues": {":pk": {"S": SITEMAP_MONTHS_LISTING}},
+        }
+        months: list[tuple[int, int, datetime, int]] = []
+        with _storage_errors():
+            for page in self.dynamodb.get_paginator("query").paginate(**query):
+                for raw in page.get("Items", []):
+                    item = _deserialize(raw)
+                    months.append(
+                        (
+                            int(item["year"]),
+                            int(item["month"]),
+                            datetime.fromisoformat(item["lastmod"]),
+                            int(item["count"]),
+                        )
+                    )
+        return months
+
+    # -- pending (embargoed) notifications ---------------------------------------------
+
+    def put_pending_notification(self, article_id: str, revision: int, release_at: datetime) -> None:
+        item = {
+            **pending_item_key(article_id, revision),
+            "article_id": article_id,
+            "revision": revision,
+            schema.LISTING_PARTITION_KEY: EMBARGOED_LISTING,
+            schema.LISTING_SORT_KEY: utc_sort_key(release_at, f"{article_id}#{revision:06d}"),
+            "entity": "pending-notification",
+        }
+        with _storage_errors():
+            self.dynamodb.put_item(TableName=self.table_name, Item=_serialize(item))
+
+    def due_pending_notifications(self, now: datetime) -> list[tuple[str, int]]:
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": schema.LISTING_INDEX,
+            "KeyConditionExpression": "#pk = :pk AND #sk <= :now",
+            "ExpressionAttributeNames": {"#pk": schema.LISTING_PARTITION_KEY, "#sk": schema.LISTING_SORT_KEY},
+            "ExpressionAttributeValues": {
+                ":pk": {"S": EMBARGOED_LISTING},
+                ":now": {"S": utc_sort_key(now, "\uffff")},
+            },
+        }
+        due: list[tuple[str, int]] = []
+        with _storage_errors():
+            for page in self.dynamodb.get_paginator("query").paginate(**query):
+                due += [
+                    (item["article_id"]["S"], int(item["revision"]["N"])) for item in page.get("Items", [])
+                ]
+        return due
+
+    def delete_pending_notification(self, article_id: str, revision: int) -> None:
+        with _storage_errors():
+            self.dynamodb.delete_item(
+                TableName=self.table_name, Key=_serialize(pending_item_key(article_id, revision))
+            )
+
+    # -- partners and deliveries ----------------------------------------------------------
+
+    def put_partner(self, partner: Partner) -> None:
+        item = {
+            **partner.model_dump(mode="json"),
+            **partner_item_key(partner.id),
+            schema.LISTING_PARTITION_KEY: PARTNERS_LISTING,
+            schema.LISTING_SORT_KEY: utc_sort_key(partner.created_at, partner.id),
+            "entity": "partner",
+        }
+        with _storage_errors():
+            self.dynamodb.put_item(TableName=self.table_name, Item=_serialize(item))
+
+    def get_partner(self, partner_id: str) -> Partner | None:
+        with _storage_errors():
+            response = self.dynamodb.get_item(
+                TableName=self.table_name, Key=_serialize(partner_item_key(partner_id)), ConsistentRead=True
+            )
+        item = response.get("Item")
+        return Partner.model_validate(_deserialize(item)) if item else None
+
+    def list_partners(self) -> list[Partner]:
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": schema.LISTING_INDEX,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": schema.LISTING_PARTITION_KEY},
+            "ExpressionAttributeValues": {":pk": {"S": PARTNERS_LISTING}},
+        }
+        partners: list[Partner] = []
+        with _storage_errors():
+            for page in self.dynamodb.get_paginator("query").paginate(**query):
+                partners += [Partner.model_validate(_deserialize(item)) for item in page.get("Items", [])]
+        return partners
+
+    def delete_partner(self, partner_id: str) -> None:
+        with _storage_errors():
+            self.dynamodb.delete_item(TableName=self.table_name, Key=_serialize(partner_item_key(partner_id)))
+
+    def put_delivery(self, delivery: Delivery) -> None:
+        item = {
+            **delivery.model_dump(mode="json", exclude_none=True),
+            **delivery_item_key(delivery.partner_id, delivery.message_id),
+            "entity": "delivery",
+        }
+        with _storage_errors():
+            self.dynamodb.put_item(TableName=self.table_name, Item=_serialize(item))
+
+    def list_deliveries(self, partner_id: str, limit: int) -> list[Delivery]:
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :delivery)",
+            "ExpressionAttributeNames": {"#pk": schema.PARTITION_KEY, "#sk": schema.SORT_KEY},
+            "ExpressionAttributeValues": {
+                ":pk": {"S": f"PARTNER#{partner_id}"},
+                ":delivery": {"S": "DELIVERY#"},
+            },
+            "ScanIndexForward": False,
+            "Limit": limit,
+            "ConsistentRead": True,
+        }
+        with _storage_errors():
+            response = self.dynamodb.query(**query)
+        deliveries = [Delivery.model_validate(_deserialize(item)) for item in response.get("Items", [])]
+        return sorted(deliveries, key=lambda delivery: delivery.last_attempt_at, reverse=True)
+
+    # -- the notification queue -----------------------------------------------------------
+
+    def send_notification(self, message: dict[str, Any], delay_seconds: int = 0) -> None:
+        with _storage_errors():
+            self.sqs.send_message(
+                QueueUrl=self.notify_queue_url,
+                MessageBody=json.dumps(message, ensure_ascii=False, sort_keys=True),
+                DelaySeconds=min(max(delay_seconds, 0), 900),
+            )
+
+    def postpone_notification(self, receipt_handle: str, seconds: int) -> None:
+        """Backoff for a message that failed: it comes back after `seconds` (at most 12 hours)."""
+        with _storage_errors():
+            self.sqs.change_message_visibility(
+                QueueUrl=self.notify_queue_url,
+                ReceiptHandle=receipt_handle,
+                VisibilityTimeout=min(seconds, 43_200),
+            )
 
     # -- API keys -----------------------------------------------------------------------
 

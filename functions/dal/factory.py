@@ -15,4 +15,5 @@ def get_storage() -> AwsStorage:
         table_name=settings.table_name,
         content_bucket=settings.content_bucket,
         site_bucket=settings.site_bucket,
+        notify_queue_url=settings.notify_queue_url,
     )

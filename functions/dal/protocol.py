@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from functions.models.api import ApiKeyRecord
-from functions.models.article import Article, ArticleRecord, ArticleStatus, MediaInfo, Preview, Revision
+from functions.models.article import (
+    Article,
+    ArticleRecord,
+    ArticleStatus,
+    Delivery,
+    MediaInfo,
+    Partner,
+    Preview,
+    Revision,
+)
 from functions.models.site import Output
 
 
@@ -62,6 +71,22 @@ class ArticleStore(Protocol):
 
     def get_record(self, article_id: str) -> ArticleRecord | None: ...
 
+    def next_sequence(self) -> int:
+        """The next publication sequence number (pages the feed archive)."""
+        ...
+
+    def last_sequence(self) -> int: ...
+
+    def list_archive(self, first: int, last: int) -> list[ArticleRecord]:
+        """Sequence numbers first..last, published or retracted, in sequence order."""
+        ...
+
+    def list_changes(
+        self, *, cursor: str | None, since: datetime | None, until: datetime, limit: int
+    ) -> tuple[list[Revision], str | None]:
+        """Public changes oldest first; the cursor continues after the last one returned."""
+        ...
+
     def list_revisions(self, article_id: str) -> list[Revision]: ...
 
     def get_revision(self, article_id: str, revision: int) -> Revision | None: ...
@@ -74,6 +99,7 @@ class ArticleStore(Protocol):
         cursor: str | None = None,
         *,
         published_before: datetime | None = None,
+        published_since: datetime | None = None,
         section: str | None = None,
         author: str | None = None,
     ) -> tuple[list[ArticleRecord], str | None]:
@@ -113,3 +139,33 @@ class SiteStore(Protocol):
     def write_if_changed(self, output: Output) -> bool:
         """Upload unless an identical object is already there; True when written."""
         ...
+
+    def put_sitemap_month(self, year: int, month: int, lastmod: datetime, count: int) -> None: ...
+
+    def list_sitemap_months(self) -> list[tuple[int, int, datetime, int]]: ...
+
+
+class NotificationStore(Protocol):
+    def send_notification(self, message: dict[str, Any], delay_seconds: int = 0) -> None: ...
+
+    def postpone_notification(self, receipt_handle: str, seconds: int) -> None: ...
+
+    def put_pending_notification(self, article_id: str, revision: int, release_at: datetime) -> None: ...
+
+    def due_pending_notifications(self, now: datetime) -> list[tuple[str, int]]: ...
+
+    def delete_pending_notification(self, article_id: str, revision: int) -> None: ...
+
+
+class PartnerStore(Protocol):
+    def put_partner(self, partner: Partner) -> None: ...
+
+    def get_partner(self, partner_id: str) -> Partner | None: ...
+
+    def list_partners(self) -> list[Partner]: ...
+
+    def delete_partner(self, partner_id: str) -> None: ...
+
+    def put_delivery(self, delivery: Delivery) -> None: ...
+
+    def list_deliveries(self, partner_id: str, limit: int) -> list[Delivery]: ...

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from functions import clock
 from functions.config import get_settings
 from functions.dal.factory import get_storage
-from functions.logic import auth, edit_article, media, previews, read_articles
+from functions.logic import auth, edit_article, media, previews, read_articles, syndication
 from functions.logic.permissions import READERS, WRITERS
 from functions.logic.submit_article import submit_article
 from functions.models.api import (
@@ -29,6 +29,7 @@ from functions.models.api import (
     ArticleDetail,
     ArticlePage,
     ArticleResponse,
+    DeliveryList,
     KeyList,
     KeyRequest,
     KeyResponse,
@@ -36,9 +37,14 @@ from functions.models.api import (
     MediaUploadRequest,
     MediaUploadTicket,
     NewKeyResponse,
+    PartnerCreated,
+    PartnerList,
+    PartnerRequest,
+    PartnerResponse,
     PreviewResponse,
     RevisionList,
     Role,
+    SyndicationPage,
 )
 from functions.models.article import (
     ArticlePatch,
@@ -453,6 +459,99 @@ def list_keys() -> KeyList:
 def revoke_key(key_id: Annotated[str, Path(min_length=1, max_length=64)]) -> KeyResponse:
     _authorize("admin")
     return KeyResponse(**auth.revoke_key(get_storage(), key_id).model_dump())
+
+
+# -- syndication ---------------------------------------------------------------------------
+
+
+@app.get(
+    "/syndication/articles",
+    summary="The change feed: IPTC ninjs 2.0 items, oldest change first, with a next cursor (partners)",
+    responses=_problems(400, 401, 403, 422),
+    tags=["syndication"],
+    security=BEARER,
+)
+def syndication_feed(
+    since: Annotated[
+        str | None, Query(max_length=2048, description="A cursor from next_cursor, or an RFC 3339 time")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> SyndicationPage:
+    _authorize(*READERS)
+    items, next_cursor = syndication.change_feed(
+        get_storage(), _site(), since=since, limit=limit, now=clock.utc_now()
+    )
+    return SyndicationPage(items=items, next_cursor=next_cursor)
+
+
+@app.get(
+    "/syndication/articles/<article_id>",
+    summary="One article as an IPTC ninjs 2.0 item (partners); withheld while embargoed",
+    responses=_READ,
+    tags=["syndication"],
+    security=BEARER,
+)
+def syndication_item(article_id: ARTICLE_ID) -> Response[dict[str, Any]]:
+    _authorize(*READERS)
+    item = syndication.syndicated_item(get_storage(), _site(), article_id, clock.utc_now())
+    return Response(status_code=HTTPStatus.OK, content_type=JSON, body=item)
+
+
+@app.post(
+    "/partners",
+    summary="Subscribe a partner's webhook (admins); the signing secret is shown once",
+    responses={201: {"description": "The subscription, with its secret"}, **_problems(401, 403, 422)},
+    tags=["partners"],
+    security=BEARER,
+)
+def create_partner(request: PartnerRequest) -> Response[PartnerCreated]:
+    principal = _authorize("admin")
+    partner = syndication.register_partner(get_storage(), principal, request, clock.utc_now())
+    return Response(
+        status_code=HTTPStatus.CREATED, content_type=JSON, body=PartnerCreated(**partner.model_dump())
+    )
+
+
+@app.get(
+    "/partners",
+    summary="List webhook subscriptions (admins)",
+    responses=_problems(401, 403),
+    tags=["partners"],
+    security=BEARER,
+)
+def list_partners() -> PartnerList:
+    _authorize("admin")
+    return PartnerList(
+        items=[PartnerResponse(**partner.model_dump()) for partner in get_storage().list_partners()]
+    )
+
+
+@app.get(
+    "/partners/<partner_id>/deliveries",
+    summary="The latest webhook deliveries to a partner and how they went (admins)",
+    responses=_READ,
+    tags=["partners"],
+    security=BEARER,
+)
+def partner_deliveries(
+    partner_id: Annotated[str, Path(min_length=1, max_length=64)],
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> DeliveryList:
+    _authorize("admin")
+    return DeliveryList(items=syndication.partner_deliveries(get_storage(), partner_id, limit))
+
+
+@app.delete(
+    "/partners/<partner_id>",
+    summary="Unsubscribe a partner (admins)",
+    responses=_READ,
+    tags=["partners"],
+    security=BEARER,
+)
+def delete_partner(partner_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[str]:
+    _authorize("admin")
+    syndication.remove_partner(get_storage(), partner_id)
+    return Response(status_code=HTTPStatus.NO_CONTENT, content_type=JSON, body="")
 
 
 @app.get("/openapi.json", summary="This API's OpenAPI document", tags=["meta"])

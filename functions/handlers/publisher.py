@@ -8,13 +8,14 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions import clock
 from functions.config import get_settings
 from functions.dal.aws import is_article_item, item_to_record
 from functions.dal.factory import get_storage
+from functions.logic import notify
+from functions.logic.changes import ArticleChange, latest_revisions
 from functions.logic.publish_articles import (
-    ArticleChange,
     PublishReport,
-    latest_revisions,
     publish_article,
     publish_listings,
     record_report,
@@ -52,4 +53,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         merged = latest_revisions(changes)
         publish_listings(merged, store, site, report)
         record_report(report, merged)
+        # After the outputs: a partner told of a change finds it on the site and in the feeds.
+        notify.announce_changes(merged, store, clock.utc_now())
+        notify.announce_feeds(
+            [site.absolute(key) for key in report.written if key.startswith("feeds/")], site, store
+        )
     return dict(processor.response())

@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions import clock
 from functions.dal.factory import get_storage
+from functions.logic.notify import release_embargoes
 from functions.logic.scheduler import publish_due
 from functions.observability import logger, metrics, tracer
 
@@ -16,7 +17,10 @@ from functions.observability import logger, metrics, tracer
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    published = publish_due(get_storage(), clock.utc_now())
-    if published:
-        logger.info("scheduled articles published", extra={"articles": published})
-    return {"published": published}
+    now = clock.utc_now()
+    store = get_storage()
+    published = publish_due(store, now)
+    released = release_embargoes(store, now)
+    if published or released:
+        logger.info("scheduled work done", extra={"published": published, "embargo_ended": released})
+    return {"published": published, "embargo_ended": released}

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from functions.dal.protocol import ArticleStore, ArticleVersionConflict, MediaStore
 from functions.logic.content import render_body, taxon
 from functions.logic.permissions import require_can_edit, require_editor
-from functions.logic.submit_article import in_utc, listing_ids, record_for, status_at
+from functions.logic.records import in_utc, listing_ids, partner_visibility, record_for, status_at
 from functions.models.api import ApiKeyRecord
 from functions.models.article import (
     Article,
@@ -95,7 +95,10 @@ def commit_change(
     note: str | None,
     now: datetime,
 ) -> ArticleRecord:
-    updated = updated.model_copy(update={"revision": before.revision + 1})
+    bookkeeping: dict[str, object] = {"revision": before.revision + 1, "last_action": action}
+    if updated.status == "published" and updated.sequence is None:
+        bookkeeping["sequence"] = store.next_sequence()
+    updated = updated.model_copy(update=bookkeeping)
     stored = store.put_canonical(updated)
     after = record_for(updated, stored)
     revision = Revision(
@@ -107,6 +110,7 @@ def commit_change(
         action=action,
         changed=changed_fields(current, updated),
         note=note,
+        visible_at=partner_visibility(current.status, updated, now),
     )
     try:
         store.save_change(before, after, revision, listing_ids(before), listing_ids(after))

@@ -4,15 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from functions.dal.protocol import ArticleStore, SiteStore
+from functions.logic.changes import ArticleChange, latest_revisions
 from functions.logic.listings import HOME, Listing, listings_of
 from functions.models.article import Article, ArticleRecord
-from functions.models.paths import ATOM_PATH, NOT_FOUND_KEY, RSS_PATH, page_key
+from functions.models.feeds import SITE_FEED, ArchiveLinks, FeedSpec, Tombstone
+from functions.models.paths import (
+    ATOM_PATH,
+    FEED_TYPES,
+    NEWS_SITEMAP_PATH,
+    NOT_FOUND_KEY,
+    ROBOTS_PATH,
+    SITEMAP_PATH,
+    FeedFormat,
+    archive_path,
+    page_key,
+    sitemap_month_path,
+)
 from functions.models.site import Output, Site
 from functions.observability import logger, metrics
-from functions.render.feeds import render_atom, render_rss
+from functions.render.feeds import entry_id, render_atom, render_rss
+from functions.render.json_feed import render_json_feed
 from functions.render.pages import (
     render_article_page,
     render_home_page,
@@ -20,24 +35,30 @@ from functions.render.pages import (
     render_not_found_page,
     render_retraction_page,
 )
+from functions.render.sitemaps import (
+    MAX_NEWS_URLS,
+    ROBOTS_CONTENT_TYPE,
+    SITEMAP_CONTENT_TYPE,
+    SitemapMonth,
+    render_news_sitemap,
+    render_robots,
+    render_sitemap_index,
+    render_sitemap_month,
+    sitemap_month_of,
+)
 
 HTML = "text/html; charset=utf-8"
 PAGE_CACHE = "public, max-age=60, s-maxage=60"
 FEED_CACHE = "public, max-age=60, s-maxage=60"
+# Full archive pages never change again (a retraction aside): cache them for a year.
+ARCHIVE_CACHE = "public, max-age=31536000, immutable"
+ARCHIVE_PAGE_SIZE = 50
+SITEMAP_TYPE = f"{SITEMAP_CONTENT_TYPE}; charset=utf-8"
 GONE = 410
-FEED_KEYS = frozenset({page_key(RSS_PATH), page_key(ATOM_PATH)})
 
 
 class PublishStore(ArticleStore, SiteStore, Protocol):
     pass
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleChange:
-    """One committed change, as the stream delivers it: the item before (if any) and after."""
-
-    before: ArticleRecord | None
-    after: ArticleRecord
 
 
 @dataclass
@@ -55,18 +76,6 @@ def _write(store: SiteStore, output: Output, report: PublishReport) -> None:
 
 def newest_first(records: Iterable[ArticleRecord]) -> list[ArticleRecord]:
     return sorted(records, key=lambda record: (record.published_at, record.id), reverse=True)
-
-
-def latest_revisions(changes: Iterable[ArticleChange]) -> list[ArticleChange]:
-    """One change per article: the oldest `before` and the newest `after` of a batch."""
-    merged: dict[str, ArticleChange] = {}
-    for change in changes:
-        seen = merged.get(change.after.id)
-        if seen is None:
-            merged[change.after.id] = change
-        elif change.after.revision >= seen.after.revision:
-            merged[change.after.id] = ArticleChange(seen.before, change.after)
-    return list(merged.values())
 
 
 def publish_article(change: ArticleChange, store: PublishStore, site: Site, report: PublishReport) -> None:
@@ -102,11 +111,10 @@ def affected_listings(changes: Iterable[ArticleChange]) -> list[Listing]:
     return list(affected.values())
 
 
-def latest_published(
-    store: ArticleStore, listing: Listing, changes: Sequence[ArticleChange], limit: int
+def merge_changes(
+    indexed: Sequence[ArticleRecord], changes: Sequence[ArticleChange], listing: Listing
 ) -> list[ArticleRecord]:
-    """The listing's newest published articles, with this batch merged in: the index lags the table."""
-    indexed, _ = store.list_listing(listing.id, "published", limit)
+    """What the index returned, corrected by this batch's own records: the index lags the table."""
     changed_ids = {change.after.id for change in changes}
     merged = [record for record in indexed if record.id not in changed_ids]
     merged += [
@@ -115,7 +123,15 @@ def latest_published(
         if change.after.status == "published"
         and listing.id in {item.id for item in listings_of(change.after)}
     ]
-    return newest_first(merged)[:limit]
+    return newest_first(merged)
+
+
+def latest_published(
+    store: ArticleStore, listing: Listing, changes: Sequence[ArticleChange], limit: int
+) -> list[ArticleRecord]:
+    """The listing's newest published articles, this batch included."""
+    indexed, _ = store.list_listing(listing.id, "published", limit)
+    return merge_changes(indexed, changes, listing)[:limit]
 
 
 def publish_listings(
@@ -126,36 +142,146 @@ def publish_listings(
     *,
     always: Iterable[Listing] = (),
 ) -> None:
-    """Each affected listing page once per batch; the home listing also drives the feeds."""
+    """Each affected listing's page and its three feeds, once per batch. The home listing's
+    feeds are the site's; with them go the Atom archive, the sitemaps, robots.txt and 404."""
     listings = {listing.id: listing for listing in [*affected_listings(changes), *always]}
     for listing in listings.values():
         latest = latest_published(store, listing, changes, site.feed_size)
         if listing == HOME:
-            _write(
-                store, Output("index.html", render_home_page(latest, site).encode(), HTML, PAGE_CACHE), report
-            )
-            _write(
-                store, Output(NOT_FOUND_KEY, render_not_found_page(site).encode(), HTML, PAGE_CACHE), report
-            )
-            articles: list[Article] = [store.get_canonical(record) for record in latest]
-            rss, atom = render_rss(articles, site), render_atom(articles, site)
-            _write(
-                store,
-                Output(page_key(RSS_PATH), rss, "application/rss+xml; charset=utf-8", FEED_CACHE),
-                report,
-            )
-            _write(
-                store,
-                Output(page_key(ATOM_PATH), atom, "application/atom+xml; charset=utf-8", FEED_CACHE),
-                report,
-            )
+            page = render_home_page(latest, site)
         else:
             page = render_listing_page(listing.kind, listing.name, listing.slug, latest, site)
-            _write(store, Output(page_key(listing.path), page.encode(), HTML, PAGE_CACHE), report)
+        _write(store, Output(page_key(listing.path), page.encode(), HTML, PAGE_CACHE), report)
+        articles: list[Article] = [store.get_canonical(record) for record in latest]
+        feed = FeedSpec(listing.kind, listing.slug, listing.name)
+        head = archive_head(store) if listing == HOME else None
+        feeds: dict[FeedFormat, bytes] = {
+            "rss": render_rss(articles, site, feed),
+            "atom": render_atom(articles, site, feed, head),
+            "json": render_json_feed(articles, site, feed),
+        }
+        for fmt, body in feeds.items():
+            _write(
+                store,
+                Output(page_key(feed.path(fmt)), body, f"{FEED_TYPES[fmt]}; charset=utf-8", FEED_CACHE),
+                report,
+            )
+    if HOME.id in listings:
+        _write(store, Output(NOT_FOUND_KEY, render_not_found_page(site).encode(), HTML, PAGE_CACHE), report)
+        _write(
+            store, Output(page_key(ROBOTS_PATH), render_robots(site), ROBOTS_CONTENT_TYPE, PAGE_CACHE), report
+        )
+        publish_archive(changes, store, site, report)
+        publish_sitemaps(changes, store, site, report)
+
+
+# -- the Atom feed's archive (RFC 5005) ------------------------------------------------------
+
+
+def archive_pages_complete(store: ArticleStore) -> int:
+    return store.last_sequence() // ARCHIVE_PAGE_SIZE
+
+
+def archive_head(store: ArticleStore) -> ArchiveLinks:
+    complete = archive_pages_complete(store)
+    return ArchiveLinks(prev_archive=archive_path(complete) if complete else None)
+
+
+def archive_page_of(sequence: int) -> int:
+    return (sequence - 1) // ARCHIVE_PAGE_SIZE + 1
+
+
+def publish_archive(
+    changes: Sequence[ArticleChange], store: PublishStore, site: Site, report: PublishReport
+) -> None:
+    """Complete archive pages holding a changed article: a page fills once and then changes only
+    if one of its articles is corrected or retracted (it then carries an at:deleted-entry)."""
+    complete = archive_pages_complete(store)
+    pages = {
+        archive_page_of(change.after.sequence)
+        for change in changes
+        if change.after.sequence and archive_page_of(change.after.sequence) <= complete
+    }
+    for number in sorted(pages):
+        records = store.list_archive((number - 1) * ARCHIVE_PAGE_SIZE + 1, number * ARCHIVE_PAGE_SIZE)
+        entries = [store.get_canonical(record) for record in records if record.status == "published"]
+        deleted = [
+            tombstone(store.get_canonical(record), site) for record in records if record.status == "retracted"
+        ]
+        links = ArchiveLinks(
+            current=ATOM_PATH,
+            prev_archive=archive_path(number - 1) if number > 1 else None,
+            is_archive=True,
+        )
+        body = render_atom(entries, site, SITE_FEED, links, deleted, self_path=archive_path(number))
+        atom_type = f"{FEED_TYPES['atom']}; charset=utf-8"
+        _write(store, Output(page_key(archive_path(number)), body, atom_type, ARCHIVE_CACHE), report)
+
+
+def tombstone(article: Article, site: Site) -> Tombstone:
+    retraction = article.retraction
+    return Tombstone(
+        ref=entry_id(article, site),
+        when=retraction.at if retraction else article.updated_at,
+        comment=retraction.reason if retraction else "",
+    )
+
+
+# -- sitemaps ---------------------------------------------------------------------------------
+
+
+def publish_sitemaps(
+    changes: Sequence[ArticleChange], store: PublishStore, site: Site, report: PublishReport
+) -> None:
+    """The month sitemaps of the changed articles, the index of months, the news sitemap:
+    each bounded by one month's or two days' articles, never the whole archive."""
+    months = {
+        sitemap_month_of(record, site)
+        for change in changes
+        for record in (change.before, change.after)
+        if record is not None and record.status in ("published", "retracted")
+    }
+    zone = site.zone
+    for year, month in sorted(months):
+        start = datetime(year, month, 1, tzinfo=zone)
+        end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone) - timedelta(microseconds=1)
+        records = all_published_between(store, start, end)
+        body = render_sitemap_month(records, site)
+        _write(
+            store, Output(page_key(sitemap_month_path(year, month)), body, SITEMAP_TYPE, PAGE_CACHE), report
+        )
+        lastmod = max((record.updated_at for record in records), default=start)
+        store.put_sitemap_month(year, month, lastmod, len(records))
+    if months or not store.list_sitemap_months():
+        listed = [
+            SitemapMonth(year, month, lastmod)
+            for year, month, lastmod, count in store.list_sitemap_months()
+            if count
+        ]
+        _write(
+            store,
+            Output(page_key(SITEMAP_PATH), render_sitemap_index(listed, site), SITEMAP_TYPE, PAGE_CACHE),
+            report,
+        )
+    newest, _ = store.list_listing(HOME.id, "published", MAX_NEWS_URLS)
+    news = render_news_sitemap(merge_changes(newest, changes, HOME), site)
+    _write(store, Output(page_key(NEWS_SITEMAP_PATH), news, SITEMAP_TYPE, PAGE_CACHE), report)
+
+
+def all_published_between(store: ArticleStore, start: datetime, end: datetime) -> list[ArticleRecord]:
+    records: list[ArticleRecord] = []
+    cursor: str | None = None
+    while True:
+        page, cursor = store.list_listing(
+            HOME.id, "published", 1000, cursor, published_since=start, published_before=end
+        )
+        records += page
+        if cursor is None:
+            return records
 
 
 def record_report(report: PublishReport, changes: Sequence[ArticleChange]) -> None:
-    feeds_written = sum(1 for key in report.written if key in FEED_KEYS)
+    feeds_written = sum(1 for key in report.written if key.startswith("feeds/"))
     metrics.add_metric(name="PagesWritten", unit="Count", value=len(report.written) - feeds_written)
     metrics.add_metric(name="FeedsWritten", unit="Count", value=feeds_written)
     metrics.add_metric(name="OutputsUnchanged", unit="Count", value=len(report.unchanged))

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
-from functions.dal.aws import canonical_bytes
-from functions.dal.protocol import ArticleStore, MediaStore, SlugTaken, StoredVersion
+from functions.dal.protocol import ArticleStore, MediaStore, SlugTaken
 from functions.logic.content import render_body, taxon
-from functions.logic.listings import listings_of
 from functions.logic.permissions import is_editor
+from functions.logic.records import in_utc, listing_ids, partner_visibility, record_for, status_at
 from functions.models.api import ApiKeyRecord
 from functions.models.article import (
     Article,
     ArticleRecord,
     ArticleStatus,
     ArticleSubmission,
-    ArticleSummary,
     Revision,
 )
 from functions.models.errors import Forbidden, SlugUnavailable
@@ -33,34 +30,6 @@ FALLBACK_SLUG = "bai-viet"
 
 class SubmitStore(ArticleStore, MediaStore, Protocol):
     pass
-
-
-def entity_tag(article: Article) -> str:
-    return '"' + hashlib.sha256(canonical_bytes(article)).hexdigest()[:32] + '"'
-
-
-def record_for(article: Article, stored: StoredVersion) -> ArticleRecord:
-    summary = article.model_dump(include=set(ArticleSummary.model_fields))
-    return ArticleRecord(
-        **summary, content_key=stored.key, content_version=stored.version_id, etag=entity_tag(article)
-    )
-
-
-def in_utc(moment: datetime | None, site: Site) -> datetime | None:
-    """A time without offset is the site's local time (as the API documents)."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=site.zone)
-    return moment.astimezone(UTC)
-
-
-def status_at(published_at: datetime, now: datetime) -> ArticleStatus:
-    return "published" if published_at <= now else "scheduled"
-
-
-def listing_ids(record: ArticleSummary) -> list[str]:
-    return [listing.id for listing in listings_of(record)]
 
 
 def submit_article(
@@ -107,6 +76,7 @@ def submit_article(
             images=images,
             embargo_until=in_utc(submission.embargo_until, site),
             created_by=principal.key_id,
+            sequence=store.next_sequence() if status == "published" else None,
         )
         # S3 first, then the item that points at it: a crash in between leaves an unreferenced
         # S3 version (invisible), never a visible article without its canonical source.
@@ -120,6 +90,7 @@ def submit_article(
             by_key_id=principal.key_id,
             action="create",
             changed=sorted(submission.model_fields_set),
+            visible_at=partner_visibility("draft", article, now),
         )
         try:
             store.create_article(record, revision, listing_ids(record))

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from functions.models.article import Article, ArticleSummary, Revision
+from functions.models.article import EVENT_TYPES, Article, ArticleSummary, Delivery, EventType, Revision
 
 Role = Literal["reporter", "editor", "partner", "admin"]
 
@@ -96,3 +96,42 @@ class ApiKeyRecord(BaseModel):
     name: str
     created_at: datetime
     revoked: bool = False
+
+
+class PartnerRequest(BaseModel):
+    """POST /partners: a webhook subscription."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    url: str = Field(
+        min_length=8, max_length=2_000, pattern=r"^https?://[^\s]+$", description="Where to POST events"
+    )
+    events: list[EventType] = Field(default_factory=lambda: list(EVENT_TYPES), min_length=1)
+    sections: list[str] = Field(default_factory=list, max_length=50, description="Section slugs; empty: all")
+    tags: list[str] = Field(default_factory=list, max_length=50, description="Tag slugs; empty: all")
+
+
+class PartnerResponse(BaseModel):
+    id: str
+    url: str
+    events: list[EventType]
+    sections: list[str]
+    tags: list[str]
+    created_at: datetime
+
+
+class PartnerCreated(PartnerResponse):
+    secret: str = Field(description="The Standard Webhooks signing secret: shown once")
+
+
+class PartnerList(BaseModel):
+    items: list[PartnerResponse]
+
+
+class DeliveryList(BaseModel):
+    items: list[Delivery]
+
+
+class SyndicationPage(BaseModel):
+    items: list[dict[str, Any]] = Field(description="IPTC ninjs 2.0 items, oldest change first")
+    next_cursor: str | None = Field(description="Pass as ?since= to continue; returned even at the end")

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from functions.text import clean_text
 
 BodyFormat = Literal["html", "markdown", "text"]
+RevisionAction = Literal["create", "update", "correct", "publish", "schedule", "retract", "reinstate"]
 ArticleStatus = Literal["draft", "scheduled", "published", "retracted"]
 
 MAX_TITLE_CHARS = 300
@@ -188,6 +189,11 @@ class ArticleSummary(BaseModel):
     )
     retraction: Retraction | None = None
     created_by: str = Field(default="", description="key_id of the key that created the article")
+    sequence: int | None = Field(
+        default=None,
+        description="Publication order (1, 2, ...), given at first publication; pages the feed archive",
+    )
+    last_action: RevisionAction = "create"
 
 
 class Article(ArticleSummary):
@@ -208,13 +214,11 @@ class ArticleRecord(ArticleSummary):
     etag: str = Field(description="Strong entity tag of the canonical document")
 
 
-RevisionAction = Literal["create", "update", "correct", "publish", "schedule", "retract", "reinstate"]
-
-
 class Revision(BaseModel):
     """One accepted change: which S3 version it produced, when, by whom, and what changed."""
 
     revision: int
+    article_id: str = ""
     version_id: str
     at: datetime
     by: str = Field(description="Name of the key that made the change")
@@ -222,6 +226,10 @@ class Revision(BaseModel):
     action: RevisionAction
     changed: list[str] = Field(default_factory=list)
     note: str | None = Field(default=None, description="The correction note or retraction reason")
+    visible_at: datetime | None = Field(
+        default=None,
+        description="When partners may see this change (its time, or the embargo's end); None if not public",
+    )
 
 
 class Preview(BaseModel):
@@ -238,3 +246,43 @@ class MediaInfo(BaseModel):
     caption: str = ""
     credit: str = ""
     alt: str = ""
+
+
+EventType = Literal["article.published", "article.updated", "article.corrected", "article.retracted"]
+EVENT_TYPES: tuple[EventType, ...] = (
+    "article.published",
+    "article.updated",
+    "article.corrected",
+    "article.retracted",
+)
+
+
+class Partner(BaseModel):
+    """A webhook subscription. The signing secret is needed to sign, so it is stored (encrypted
+    at rest by the table) and shown to the admin once, at registration."""
+
+    id: str
+    url: str
+    events: list[EventType]
+    sections: list[str] = Field(default_factory=list, description="Section slugs; empty means all")
+    tags: list[str] = Field(default_factory=list, description="Tag slugs; empty means all")
+    secret: str
+    created_at: datetime
+    created_by: str = ""
+
+
+DeliveryStatus = Literal["delivered", "retrying", "failed"]
+
+
+class Delivery(BaseModel):
+    """One webhook message to one partner, as its attempts went."""
+
+    partner_id: str
+    message_id: str
+    event: EventType
+    article_id: str
+    attempts: int
+    status: DeliveryStatus
+    last_attempt_at: datetime
+    response_status: int | None = None
+    error: str = ""

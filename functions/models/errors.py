@@ -85,6 +85,12 @@ class PreviewNotFound(PresswireError):
     title = "No such preview, or it has expired"
 
 
+class PartnerNotFound(PresswireError):
+    status = HTTPStatus.NOT_FOUND
+    type_slug = "partner-not-found"
+    title = "No such partner subscription"
+
+
 class KeyNotFound(PresswireError):
     status = HTTPStatus.NOT_FOUND
     type_slug = "key-not-found"

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 
-from functions.models.paths import listing_path
+from functions.models.paths import ListingKind, listing_path
 
 # parents[2] is the directory holding functions/; templates/ sits beside it both in the repo and
 # in the Lambda artifact, so no configuration is needed to find it.
@@ -82,6 +82,21 @@ def ui_language(language: str) -> str:
 
 def translate(key: str, language: str) -> str:
     return STRINGS[ui_language(language)][key]
+
+
+# The label that names a listing, for its page heading and its feeds' titles alike.
+LISTING_LABELS: dict[ListingKind, str] = {
+    "section": "listing_section",
+    "tag": "listing_tag",
+    "author": "listing_author",
+}
+
+
+def listing_heading(kind: ListingKind, name: str, language: str) -> str:
+    """What a section, tag or author listing is called: "Chuyên mục: Thể thao", "Tag: Sport"."""
+    if kind not in LISTING_LABELS:
+        raise ValueError(f"no listing heading for kind {kind!r}")
+    return f"{translate(LISTING_LABELS[kind], language)}: {name}"
 
 
 @pass_context

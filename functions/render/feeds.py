@@ -1,4 +1,18 @@
-"""RSS 2.0 and Atom 1.0 feeds, built with feedgen: pure functions of the articles and the site."""
+"""RSS 2.0 and Atom 1.0 feeds, built with feedgen: pure functions of the articles and the site.
+
+What the output is held to (tests/unit/test_feed_validity.py checks the machine-checkable part):
+- Atom: RFC 4287, validated against its Appendix B RELAX NG schema; RFC 5005 (fh:archive and the
+  current / prev-archive / next-archive links) and RFC 6721 (at:deleted-entry) for archive pages.
+- RSS: the RSS 2.0 specification (RSS Board), with the RSS Advisory Board's best practices.
+- The W3C Feed Validation Service's usual warnings, avoided by construction: every feed has an
+  atom:link rel="self" whose href is the URL it is published at (RSS and Atom); RSS dates are
+  RFC 822 with a numeric zone; RSS bylines are dc:creator (RSS <author> wants an e-mail address)
+  and no managingEditor/webMaster without one; guids are tag URIs marked isPermaLink="false";
+  every Atom entry has its own author (and the feed one too); item content is in
+  content:encoded with absolute URLs only (absolutize_urls); enclosures carry a length; ids are
+  ASCII; XML-illegal control characters never reach the document (clean_text).
+- WebSub (W3C Recommendation): rel="hub" links beside rel="self", in Atom and in RSS (atom:link).
+"""
 
 from __future__ import annotations
 
@@ -15,8 +29,10 @@ from lxml import etree
 from markupsafe import escape
 
 from functions.models.article import Article, Image
-from functions.models.paths import ATOM_PATH, RSS_PATH
+from functions.models.feeds import SITE_FEED, ArchiveLinks, FeedSpec, Tombstone
+from functions.models.paths import ATOM_PATH, FEED_TYPES, RSS_PATH, archive_path
 from functions.models.site import Site
+from functions.render.environment import listing_heading
 from functions.text import clean_text
 
 # RSS_PATH and ATOM_PATH live in functions.models.paths; they stay importable from here for
@@ -29,8 +45,16 @@ __all__ = [
     "absolutize_urls",
     "entry_id",
     "feed_id",
+    "feed_subtitle",
+    "feed_title",
+    "feed_updated",
+    "latest",
+    "local_time",
+    "media_images",
     "render_atom",
     "render_rss",
+    "rights",
+    "uri",
 ]
 
 # What "updated" means for a feed with no entries: any fixed instant will do, as long as it is
@@ -43,18 +67,27 @@ GENERATOR = "presswire"
 
 _ATOM_NS = "http://www.w3.org/2005/Atom"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+# RFC 5005 (feed history) and RFC 6721 (tombstones).
+_FH_NS = "http://purl.org/syndication/history/1.0"
+_AT_NS = "http://purl.org/atompub/tombstones/1.0"
 
 # src/href/poster values that are site-relative ("/media/..."), but not protocol-relative ("//cdn").
 _RELATIVE_URL_ATTR = re.compile(r"""(?P<lead>\s(?:src|href|poster)\s*=\s*)(?P<quote>["']?)/(?!/)""", re.I)
 
 # Re-reads feedgen's own output, so it is trusted: huge_tree only lifts libxml2's 10 MB text-node
 # cap, which a feed of long articles could otherwise hit; entities and network stay off regardless.
-_SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+# Blank text is dropped so that pretty-printing indents the elements added afterwards too.
+_SAFE_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True, remove_blank_text=True
+)
 
 # Characters a URI may carry unescaped, plus "%" so already-escaped URLs are left alone.
 _URI_SAFE = ":/?#[]@!$&'()*+,;=%~"
 
 FeedFormat = Literal["rss", "atom"]
+
+# An archive page's own URL, when the caller does not say it: pages are numbered from 1 upwards.
+_ARCHIVE_PAGE = re.compile(re.escape(archive_path(0)).replace("0", r"(?P<page>\d+)", 1) + "$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,22 +114,84 @@ class _EntryExtras:
     language: str | None
 
 
-def render_rss(articles: Sequence[Article], site: Site) -> bytes:
+def render_rss(articles: Sequence[Article], site: Site, feed: FeedSpec = SITE_FEED) -> bytes:
     """RSS 2.0 with content:encoded, dc:creator and media:content; newest first, at most feed_size."""
-    fg, _ = _build(articles, site, "rss")
-    return bytes(fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True))
+    fg, _ = _build(articles, site, "rss", feed, self_url=site.absolute(feed.path("rss")))
+    raw = fg.rss_str(pretty=False, encoding="UTF-8", xml_declaration=True)
+    return _finish_rss(raw, site)
 
 
-def render_atom(articles: Sequence[Article], site: Site) -> bytes:
-    """Atom 1.0 (RFC 4287); newest first, at most feed_size entries."""
-    fg, extras = _build(articles, site, "atom")
+def render_atom(
+    articles: Sequence[Article],
+    site: Site,
+    feed: FeedSpec = SITE_FEED,
+    archive: ArchiveLinks | None = None,
+    deleted: Sequence[Tombstone] = (),
+    *,
+    self_path: str | None = None,
+) -> bytes:
+    """Atom 1.0 (RFC 4287); newest first, at most feed_size entries.
+
+    With `archive`, the RFC 5005 links; an archive page (archive.is_archive) is marked fh:archive,
+    holds every article it is given (never cut to feed_size) and is identified as the feed it
+    archives. Its rel="self" is `self_path` or, by default, the archive_path() page that sits
+    between its prev-archive and next-archive links. `deleted` become RFC 6721 at:deleted-entry
+    tombstones.
+    """
+    is_archive = archive is not None and archive.is_archive
+    if self_path is None:
+        self_path = _archive_self_path(archive) if archive is not None and is_archive else feed.path("atom")
+    fg, extras = _build(
+        articles,
+        site,
+        "atom",
+        feed,
+        self_url=site.absolute(self_path),
+        archive=archive,
+        deleted=deleted,
+    )
     raw = fg.atom_str(pretty=False, encoding="UTF-8", xml_declaration=True)
-    return _repair_atom_entries(raw, extras)
+    return _finish_atom(raw, extras, site, is_archive=is_archive, deleted=deleted)
 
 
-def feed_id(site: Site) -> str:
-    """The Atom feed id: a tag URI (RFC 4151) that never changes with the site's URL scheme or path."""
-    return f"tag:{site.tag_authority},2000:feed"
+def feed_id(site: Site, feed: FeedSpec = SITE_FEED) -> str:
+    """The Atom feed id: a tag URI (RFC 4151) that never changes with the site's URL scheme or path.
+
+    The site's feed keeps the id it has always had; a listing's is distinct per kind and slug.
+    """
+    base = f"tag:{site.tag_authority},2000:feed"
+    if feed.kind == "home":
+        return base
+    return f"{base}:{feed.kind}:{quote(feed.slug, safe='-._~')}"
+
+
+def feed_title(site: Site, feed: FeedSpec = SITE_FEED) -> str:
+    """The site name, or "<site> – Chuyên mục: <name>" (in the site's language) for a listing."""
+    if feed.kind == "home":
+        return clean_text(site.name)
+    return clean_text(f"{site.name} – {listing_heading(feed.kind, feed.name or feed.slug, site.language)}")
+
+
+def feed_subtitle(site: Site, feed: FeedSpec = SITE_FEED) -> str:
+    """The site description, or for a listing the description its HTML page carries."""
+    if feed.kind == "home":
+        return clean_text(site.description or site.name)
+    heading = listing_heading(feed.kind, feed.name or feed.slug, site.language)
+    return clean_text(f"{heading} - {site.name}")
+
+
+def rights(site: Site) -> str:
+    """Atom <rights> / RSS <copyright>: the rights holder and the usage terms, when the site has them."""
+    parts = [f"© {site.rights_holder.strip().rstrip('.')}"] if site.rights_holder.strip() else []
+    if site.usage_terms.strip():
+        parts.append(site.usage_terms.strip())
+    return clean_text(". ".join(parts))
+
+
+def feed_updated(entries: Sequence[Article], site: Site, deleted: Sequence[Tombstone] = ()) -> datetime:
+    """The latest change among the entries (and tombstones): never the wall clock."""
+    instants = [a.updated_at for a in entries] + [t.when for t in deleted]
+    return local_time(max(instants, default=EMPTY_FEED_UPDATED), site)
 
 
 def entry_id(article: Article, site: Site) -> str:
@@ -106,7 +201,7 @@ def entry_id(article: Article, site: Site) -> str:
     particular a correction (which moves only updated_at) keeps it, so readers see an update of
     the same item rather than a new one.
     """
-    minted = _local(article.published_at, site).date().isoformat()
+    minted = local_time(article.published_at, site).date().isoformat()
     return f"tag:{site.tag_authority},{minted}:{article.id}"
 
 
@@ -115,55 +210,89 @@ def absolutize_urls(html: str, site: Site) -> str:
     return _RELATIVE_URL_ATTR.sub(lambda m: f"{m['lead']}{m['quote']}{site.url}/", html)
 
 
-def _local(value: datetime, site: Site) -> datetime:
+def local_time(value: datetime, site: Site) -> datetime:
+    """The instant in the site's zone; a naive datetime is refused, never guessed."""
     # astimezone() would read a naive datetime as the server's local time and shift it silently.
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"refusing to put a naive datetime in a feed: {value!r}")
     return value.astimezone(site.zone)
 
 
-def _uri(url: str) -> str:
+def uri(url: str) -> str:
+    """A URL as an ASCII URI (percent-encoded), its XML-illegal characters dropped."""
     # XML would carry a non-ASCII file name happily, but enclosure/media URLs go to clients that
     # expect URIs, not IRIs.
     return quote(clean_text(url), safe=_URI_SAFE)
 
 
-def _latest(articles: Sequence[Article], site: Site) -> list[Article]:
+def latest(articles: Sequence[Article], site: Site, *, limit: bool = True) -> list[Article]:
+    """Newest first (ties by id), at most site.feed_size unless limit is False."""
     # Callers pass newest first already; sorting again is cheap and makes the output independent
     # of the order a query happened to return (ties broken by id, so it stays deterministic).
     ordered = sorted(articles, key=lambda a: (a.published_at, a.id), reverse=True)
-    return ordered[: site.feed_size]
+    return ordered[: site.feed_size] if limit else ordered
+
+
+def _archive_self_path(archive: ArchiveLinks) -> str:
+    """The archive_path() page between an archive page's prev-archive and next-archive links."""
+    for link, step in ((archive.prev_archive, 1), (archive.next_archive, -1)):
+        match = _ARCHIVE_PAGE.search(link or "")
+        if match:
+            return archive_path(int(match["page"]) + step)
+    if archive.prev_archive or archive.next_archive:
+        raise ValueError("cannot tell this archive page's own URL from its links: pass self_path")
+    return archive_path(1)  # the only archive page there is
 
 
 def _build(
-    articles: Sequence[Article], site: Site, fmt: FeedFormat
+    articles: Sequence[Article],
+    site: Site,
+    fmt: FeedFormat,
+    feed: FeedSpec,
+    *,
+    self_url: str,
+    archive: ArchiveLinks | None = None,
+    deleted: Sequence[Tombstone] = (),
 ) -> tuple[FeedGenerator, list[_EntryExtras]]:
-    entries = _latest(articles, site)
-    updated = _local(max((a.updated_at for a in entries), default=EMPTY_FEED_UPDATED), site)
+    is_archive = archive is not None and archive.is_archive
+    entries = latest(articles, site, limit=not is_archive)
 
     fg = FeedGenerator()
     fg.load_extension("media", atom=True, rss=True)
     # Atom has <author><name>; dc:creator is only the RSS answer to <author> wanting an e-mail.
     fg.load_extension("dc", atom=False, rss=True)
 
-    fg.id(feed_id(site))
-    fg.title(clean_text(site.name))
-    fg.subtitle(clean_text(site.description or site.name))
+    # An archive page is a piece of the site's feed, so it carries that feed's id (RFC 5005 §4).
+    fg.id(feed_id(site, feed))
+    fg.title(feed_title(site, feed))
+    fg.subtitle(feed_subtitle(site, feed))
     fg.language(site.language)
     fg.generator(GENERATOR)
+    if rights(site):
+        fg.rights(rights(site))
     # Atom requires a feed-level author when an entry might lack one (and an empty feed has none);
     # without an e-mail feedgen rightly leaves RSS's managingEditor out.
     fg.author(name=clean_text(site.name))
     # feedgen defaults this to datetime.now(); it sets both Atom <updated> and RSS <lastBuildDate>.
+    updated = feed_updated(entries, site, deleted)
     fg.updated(updated)
     if fmt == "rss":
         fg.pubDate(updated)
 
-    self_url = site.absolute(RSS_PATH if fmt == "rss" else ATOM_PATH)
-    self_type = "application/rss+xml" if fmt == "rss" else "application/atom+xml"
-    # Order matters: feedgen makes the LAST link the RSS channel <link>, which must be the site.
-    fg.link(href=self_url, rel="self", type=self_type)
-    fg.link(href=site.absolute("/"), rel="alternate", type="text/html")
+    # Order matters: feedgen makes the LAST link the RSS channel <link>, which must be the page
+    # the feed mirrors; RSS gets only the self link from feedgen, its hubs are added afterwards.
+    fg.link(href=self_url, rel="self", type=FEED_TYPES[fmt])
+    for hub in site.websub_hubs:
+        fg.link(href=uri(hub), rel="hub")
+    if archive is not None:
+        for rel, target in (
+            ("current", archive.current),
+            ("prev-archive", archive.prev_archive),
+            ("next-archive", archive.next_archive),
+        ):
+            if target:
+                fg.link(href=uri(site.absolute(target)), rel=rel, type=FEED_TYPES["atom"])
+    fg.link(href=site.absolute(feed.page_path), rel="alternate", type="text/html")
 
     extras: list[_EntryExtras] = []
     for article in entries:
@@ -177,9 +306,9 @@ def _build(
 def _fill_entry(fe: FeedEntry, article: Article, site: Site) -> list[_Link]:
     fe.id(entry_id(article, site))
     fe.title(clean_text(article.title))
-    fe.published(_local(article.published_at, site))
+    fe.published(local_time(article.published_at, site))
     # FeedEntry.updated defaults to now as well.
-    fe.updated(_local(article.updated_at, site))
+    fe.updated(local_time(article.updated_at, site))
 
     summary = clean_text(article.summary)
     # Atom <summary> is plain text; RSS <description> is read as HTML, so escape it once more
@@ -196,12 +325,12 @@ def _fill_entry(fe: FeedEntry, article: Article, site: Site) -> list[_Link]:
     for taxon in (article.section, *article.tags):
         fe.category(term=clean_text(taxon.slug), label=clean_text(taxon.name))
 
-    links = [_Link(href=_uri(site.absolute(article.path)), rel="alternate", type="text/html")]
+    links = [_Link(href=uri(site.absolute(article.path)), rel="alternate", type="text/html")]
     lead = article.image
     if lead is not None and lead.content_type:
         links.append(
             _Link(
-                href=_uri(site.absolute(lead.src)),
+                href=uri(site.absolute(lead.src)),
                 rel="enclosure",
                 type=lead.content_type,
                 # RSS requires a length; the RSS Board's advice for an unknown size is 0.
@@ -211,8 +340,8 @@ def _fill_entry(fe: FeedEntry, article: Article, site: Site) -> list[_Link]:
     # feedgen derives the RSS <link> and <enclosure> from these; Atom gets them repaired later.
     fe.link([link.as_feedgen() for link in links])
 
-    for image in _media_images(article):
-        media: dict[str, str] = {"url": _uri(site.absolute(image.src)), "medium": "image"}
+    for image in media_images(article):
+        media: dict[str, str] = {"url": uri(site.absolute(image.src)), "medium": "image"}
         if image.content_type:
             media["type"] = image.content_type
         if image.length:
@@ -224,7 +353,8 @@ def _fill_entry(fe: FeedEntry, article: Article, site: Site) -> list[_Link]:
     return links
 
 
-def _media_images(article: Article) -> list[Image]:
+def media_images(article: Article) -> list[Image]:
+    """The lead image then the body images, each once."""
     seen: set[str] = set()
     unique: list[Image] = []
     for image in ([article.image] if article.image else []) + list(article.images):
@@ -234,7 +364,63 @@ def _media_images(article: Article) -> list[Image]:
     return unique
 
 
-def _repair_atom_entries(raw: bytes, extras: list[_EntryExtras]) -> bytes:
+def _finish_rss(raw: bytes, site: Site) -> bytes:
+    """Add the WebSub hubs (atom:link rel="hub", next to rel="self"), which feedgen's RSS omits."""
+    root = etree.fromstring(raw, _SAFE_PARSER)
+    channel = root.find("channel")
+    if channel is None:
+        raise RuntimeError("feedgen emitted RSS without a channel")
+    self_link = channel.find(f"{{{_ATOM_NS}}}link[@rel='self']")
+    position = channel.index(self_link) + 1 if self_link is not None else len(channel)
+    for offset, hub in enumerate(site.websub_hubs):
+        link = etree.Element(f"{{{_ATOM_NS}}}link", href=uri(hub), rel="hub")
+        channel.insert(position + offset, link)
+    return _serialize(root)
+
+
+def _finish_atom(
+    raw: bytes,
+    extras: list[_EntryExtras],
+    site: Site,
+    *,
+    is_archive: bool,
+    deleted: Sequence[Tombstone],
+) -> bytes:
+    root = etree.fromstring(raw, _SAFE_PARSER)
+    _repair_atom_entries(root, extras)
+    # RFC 4287's schema admits foreign elements in a feed only among its metadata, before the
+    # first entry, so fh:archive and the tombstones go there (RFC 6721 allows any position).
+    first_entry = root.find(f"{{{_ATOM_NS}}}entry")
+    position = root.index(first_entry) if first_entry is not None else len(root)
+    extensions: list[etree._Element] = []
+    if is_archive:
+        extensions.append(etree.Element(f"{{{_FH_NS}}}archive"))
+    for tombstone in sorted(deleted, key=lambda t: (t.when, t.ref), reverse=True):
+        element = etree.Element(
+            f"{{{_AT_NS}}}deleted-entry",
+            ref=clean_text(tombstone.ref),
+            when=local_time(tombstone.when, site).isoformat(),
+        )
+        if tombstone.comment:
+            comment = etree.SubElement(element, f"{{{_AT_NS}}}comment")
+            comment.text = clean_text(tombstone.comment)
+        extensions.append(element)
+    for offset, element in enumerate(extensions):
+        root.insert(position + offset, element)
+    if extensions:
+        # Declare fh:/at: once on <feed> rather than on every element that uses them.
+        used = {"fh": _FH_NS} if is_archive else {}
+        if deleted:
+            used["at"] = _AT_NS
+        etree.cleanup_namespaces(root, top_nsmap=used)
+    return _serialize(root)
+
+
+def _serialize(root: etree._Element) -> bytes:
+    return bytes(etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True))
+
+
+def _repair_atom_entries(root: etree._Element, extras: list[_EntryExtras]) -> None:
     """Rewrite each entry's <link> elements from the data we gave feedgen, and mark its language.
 
     feedgen 1.0's FeedEntry.atom_entry rebinds its loop variable to the new element before reading
@@ -242,7 +428,6 @@ def _repair_atom_entries(raw: bytes, extras: list[_EntryExtras]) -> bytes:
     turns into a second (implicit) alternate link. Rebuilding the links here keeps the output
     right whether or not a later feedgen fixes that.
     """
-    root = etree.fromstring(raw, _SAFE_PARSER)
     entries = root.findall(f"{{{_ATOM_NS}}}entry")
     if len(entries) != len(extras):
         raise RuntimeError("feedgen emitted a different number of Atom entries than were added")
@@ -261,4 +446,3 @@ def _repair_atom_entries(raw: bytes, extras: list[_EntryExtras]) -> bytes:
             if link.length:
                 element.set("length", link.length)
             entry.insert(position + offset, element)
-    return bytes(etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True))

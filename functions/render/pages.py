@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from markupsafe import Markup
 
 from functions.models.article import Article, ArticleSummary
-from functions.models.paths import ATOM_PATH, HOME_PATH, RSS_PATH, ListingKind, listing_path
+from functions.models.paths import (
+    FEED_TYPES,
+    HOME_PATH,
+    FeedFormat,
+    ListingKind,
+    feed_path,
+    listing_path,
+)
 from functions.models.site import Site
-from functions.render.environment import get_environment, iso, translate
+from functions.render.environment import LISTING_LABELS, get_environment, iso, listing_heading
 
 __all__ = [
     "HOME_PATH",
+    "FeedLink",
+    "feed_links",
     "json_for_script",
     "render_article_page",
     "render_home_page",
@@ -25,11 +35,33 @@ __all__ = [
     "render_retraction_page",
 ]
 
-_LISTING_LABELS: dict[ListingKind, str] = {
-    "section": "listing_section",
-    "tag": "listing_tag",
-    "author": "listing_author",
-}
+# How each feed format is named in a link title ("Thể thao (RSS)"); the same in every language.
+_FEED_LABELS: dict[FeedFormat, str] = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
+
+
+@dataclass(frozen=True, slots=True)
+class FeedLink:
+    """One <link rel="alternate"> that lets browsers and readers discover a feed."""
+
+    href: str
+    type: str
+    title: str
+    label: str
+
+
+def feed_links(site: Site, kind: ListingKind = "home", slug: str = "", name: str = "") -> list[FeedLink]:
+    """The three feeds (RSS, Atom, JSON Feed) of the site or of one section, tag or author."""
+    title = site.name if kind == "home" else f"{site.name} – {listing_heading(kind, name, site.language)}"
+    return [
+        FeedLink(
+            href=feed_path(kind, slug, fmt),
+            type=FEED_TYPES[fmt],
+            title=f"{title} ({_FEED_LABELS[fmt]})",
+            label=_FEED_LABELS[fmt],
+        )
+        for fmt in FEED_TYPES
+    ]
+
 
 # Inside <script> the HTML parser ends the element at the first "</script" whatever JSON thinks,
 # so these become JSON escapes, which parse back to the same string. U+2028/U+2029 are escaped
@@ -86,9 +118,9 @@ def render_listing_page(
     kind: ListingKind, name: str, slug: str, articles: Sequence[ArticleSummary], site: Site
 ) -> str:
     """A section, tag or author page at listing_path(kind, slug): the given articles, newest first."""
-    if kind not in _LISTING_LABELS:
+    if kind not in LISTING_LABELS:
         raise ValueError(f"no listing page of kind {kind!r}; the home page has render_home_page")
-    heading = f"{translate(_LISTING_LABELS[kind], site.language)}: {name}"
+    heading = listing_heading(kind, name, site.language)
     return _render(
         "listing.html",
         site,
@@ -98,6 +130,8 @@ def render_listing_page(
         kind=kind,
         heading=heading,
         articles=_newest_first(articles),
+        # The listing's own feeds, after the site's: what a reader subscribes to from this page.
+        extra_feeds=feed_links(site, kind, slug, name),
     )
 
 
@@ -128,6 +162,7 @@ def _render_article(article: Article, site: Site, *, preview_expires_at: datetim
         json_ld=None if preview else json_for_script(_news_article(article, site)),
         corrections=sorted(article.corrections, key=lambda correction: correction.at),
         credits=_photo_credits(article),
+        extra_feeds=feed_links(site, "section", article.section.slug, article.section.name),
     )
 
 
@@ -178,6 +213,7 @@ def _render(
     lang: str,
     description: str,
     robots: str | None = None,
+    extra_feeds: Sequence[FeedLink] = (),
     **context: Any,
 ) -> str:
     # Everything base.html needs is supplied here, so StrictUndefined catches a page that forgets one.
@@ -188,7 +224,8 @@ def _render(
         description=description,
         canonical=canonical,
         robots=robots,
-        rss_path=RSS_PATH,
-        atom_path=ATOM_PATH,
+        # Every page advertises the site's feeds first, then those of what it shows (if any).
+        site_feeds=feed_links(site),
+        feeds=[*feed_links(site), *extra_feeds],
         **context,
     )

@@ -24,10 +24,23 @@ if TYPE_CHECKING:
 
 ALLOWED_TAGS: frozenset[str] = frozenset(
     {
-        "p", "h2", "h3", "h4", "a", "em", "strong", "ul", "ol", "li", "blockquote",
-        "figure", "img", "figcaption", "br",
+        "p",
+        "h2",
+        "h3",
+        "h4",
+        "a",
+        "em",
+        "strong",
+        "ul",
+        "ol",
+        "li",
+        "blockquote",
+        "figure",
+        "img",
+        "figcaption",
+        "br",
     }
-)  # fmt: skip
+)
 ALLOWED_ATTRIBUTES: dict[str, frozenset[str]] = {
     "a": frozenset({"href"}),
     "img": frozenset({"src", "alt"}),
@@ -39,18 +52,55 @@ EXTERNAL_LINK_REL = "noopener noreferrer nofollow"
 # which for these would leak script source, CSS, iframe fallback markup or SVG/MathML text.
 _DROP_WITH_CONTENT: frozenset[str] = frozenset(
     {
-        "script", "style", "iframe", "frame", "frameset", "object", "embed", "noscript", "noembed",
-        "noframes", "template", "svg", "math", "textarea", "select", "title", "head",
+        "script",
+        "style",
+        "iframe",
+        "frame",
+        "frameset",
+        "object",
+        "embed",
+        "noscript",
+        "noembed",
+        "noframes",
+        "template",
+        "svg",
+        "math",
+        "textarea",
+        "select",
+        "title",
+        "head",
     }
-)  # fmt: skip
+)
 
 # Block-level boundaries become spaces in plain text so "<p>a</p><p>b</p>" reads "a b", not "ab".
 _BLOCK_TAGS: frozenset[str] = frozenset(
     {
-        "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
-        "figure", "figcaption", "img", "tr", "td", "th", "table", "section", "article", "hr", "pre",
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "figure",
+        "figcaption",
+        "img",
+        "tr",
+        "td",
+        "th",
+        "table",
+        "section",
+        "article",
+        "hr",
+        "pre",
     }
-)  # fmt: skip
+)
 _INVISIBLE_TAGS: frozenset[str] = frozenset({"script", "style", "template", "noscript", "title"})
 
 _BLANK_LINE = re.compile(r"\n[^\S\n]*\n\s*")

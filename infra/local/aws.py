@@ -85,9 +85,28 @@ def provision_from_template(template: dict[str, Any], client: Callable[[str], An
         dynamodb.create_table(**request)
         table_keys[name] = [key["AttributeName"] for key in properties["KeySchema"]]
     sqs = client("sqs")
-    for logical_id in resources_of_type(template, "AWS::SQS::Queue"):
-        names[logical_id] = local_name(logical_id, "queue")
-        sqs.create_queue(QueueName=names[logical_id])
+    queues = resources_of_type(template, "AWS::SQS::Queue")
+    arns: dict[str, str] = {}
+    # Dead-letter queues first: the queues that redrive to them name their ARN.
+    for logical_id, properties in sorted(queues.items(), key=lambda item: "RedrivePolicy" in item[1]):
+        attributes: dict[str, str] = {
+            name: str(properties[name])
+            for name in ("VisibilityTimeout", "MessageRetentionPeriod")
+            if name in properties
+        }
+        if "RedrivePolicy" in properties:
+            target = properties["RedrivePolicy"]["deadLetterTargetArn"]
+            attributes["RedrivePolicy"] = json.dumps(
+                {
+                    "deadLetterTargetArn": arns[target.value.split(".")[0]],
+                    "maxReceiveCount": int(properties["RedrivePolicy"]["maxReceiveCount"]),
+                }
+            )
+        url = sqs.create_queue(QueueName=local_name(logical_id, "queue"), Attributes=attributes)["QueueUrl"]
+        names[logical_id] = url  # !Ref of a queue is its URL
+        arns[logical_id] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
     return Provisioned(names=names, table_keys=table_keys)
 
 
@@ -105,6 +124,7 @@ class LocalAws:
     _table_keys: dict[str, list[str]] = field(default_factory=dict)
     _clients: dict[str, Any] = field(default_factory=dict)
     _clients_lock: threading.Lock = field(default_factory=threading.Lock)
+    _moto_lock: threading.Lock = field(default_factory=threading.Lock)
     restored_objects: int = 0
     restored_items: int = 0
 
@@ -181,9 +201,15 @@ class LocalAws:
         return {self.names[logical]: logical for logical in tables}
 
     def _journaling(self, app: WsgiApp) -> WsgiApp:
+        def serialized(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+            # moto's backends are not thread-safe (a transaction racing a query can fail with
+            # "dictionary changed size during iteration"); AWS is, so moto serves one at a time.
+            with self._moto_lock:
+                return list(app(environ, start_response))
+
         def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             if self.journal is None or environ["REQUEST_METHOD"] in {"GET", "HEAD"}:
-                return app(environ, start_response)
+                return serialized(environ, start_response)
             target = environ.get("HTTP_X_AMZ_TARGET", "")
             request_body = b""
             if target.startswith("DynamoDB_"):
@@ -197,7 +223,8 @@ class LocalAws:
                 captured["headers"] = {name.lower(): value for name, value in headers}
                 return start_response(status, headers, *args)
 
-            response = app(environ, capture)
+            response = serialized(environ, capture)
+            # Outside the lock: journaling reads the result back through this same server.
             if 200 <= captured.get("status", 500) < 300:
                 if target.startswith("DynamoDB_"):
                     self._journal_table_write(target.split(".")[-1], request_body)

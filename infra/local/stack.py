@@ -12,6 +12,7 @@ from typing import Any
 from infra.cfn import resolved_environment
 from infra.local.aws import LocalAws, free_port
 from infra.local.gateway import Gateway
+from infra.local.queue_poller import QueuePoller
 from infra.local.schedule import ScheduleRunner, schedule_seconds
 from infra.local.stream_poller import StreamPoller
 
@@ -53,6 +54,7 @@ class LocalStack:
     bootstrap_key: str | None = None
     schedule_every: float | None = None  # seconds; template.yaml's rate() when None
     scheduler: ScheduleRunner | None = None
+    notifier: QueuePoller | None = None
 
     @property
     def url(self) -> str:
@@ -101,6 +103,12 @@ class LocalStack:
             handlers["publisher"].lambda_handler,
             "PublisherFunction",
             dead_letter_path=self.state_dir / "publisher-dlq.jsonl",
+        ).start()
+        self.notifier = QueuePoller(
+            self.aws.client("sqs"),
+            settings.notify_queue_url,
+            handlers["notifier"].lambda_handler,
+            "NotifierFunction",
         ).start()
         self.poller.wait_idle(timeout=120)
         self._publish_empty_site()
@@ -151,6 +159,8 @@ class LocalStack:
             self.scheduler.stop()
         if self.poller is not None:
             self.poller.stop()
+        if self.notifier is not None:
+            self.notifier.stop()
         if self.aws is not None:
             self.aws.stop()
         (self.state_dir / STACK_FILE).unlink(missing_ok=True)

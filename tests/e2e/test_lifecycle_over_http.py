@@ -16,8 +16,13 @@ from tests.e2e.test_local_stack import SEED_TITLE, submit_seed, wait_for
 pytestmark = pytest.mark.e2e
 
 
-def call(stack: ServedStack, method: str, path: str, body: dict[str, Any] | None = None,
-         headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], Any]:  # fmt: skip
+def call(
+    stack: ServedStack,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], Any]:
     request = urllib.request.Request(
         stack.api + path,
         data=json.dumps(body).encode() if body is not None else None,

@@ -45,6 +45,9 @@ class Harness:
     s3: Any
     streams: Any
     poller: StreamPoller
+    notifier: Any = None
+    sqs: Any = None
+    notify_queue_url: str = ""
     batches: list[list[dict[str, Any]]] = field(default_factory=list)
 
     def name(self, logical_id: str) -> str:
@@ -93,6 +96,15 @@ class Harness:
     def publish(self) -> int:
         """Deliver what the stream holds to the publisher, as the event source mapping would."""
         return self.poller.poll_once()
+
+    def notify(self, rounds: int = 5) -> int:
+        """Deliver what the notify queue holds to the notifier (fan-out needs a second round)."""
+        from infra.local.queue_poller import QueuePoller
+
+        poller = QueuePoller(
+            self.sqs, self.notify_queue_url, self.notifier.lambda_handler, "NotifierFunction"
+        )
+        return sum(poller.poll_once() for _ in range(rounds))
 
     def site_object(self, key: str) -> bytes:
         return self.s3.get_object(Bucket=self.name("SiteBucket"), Key=key)["Body"].read()
@@ -158,7 +170,7 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
         get_settings.cache_clear()
         get_storage.cache_clear()
         from functions.clock import utc_now
-        from functions.handlers import api, publisher
+        from functions.handlers import api, notifier, publisher
         from functions.logic.auth import issue_key
 
         key, _ = issue_key(get_storage(), role="editor", name="tests", now=utc_now())
@@ -174,6 +186,9 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
             poller=StreamPoller(
                 streams, table["Table"]["LatestStreamArn"], publisher.lambda_handler, "PublisherFunction"
             ),
+            notifier=notifier,
+            sqs=boto3.client("sqs"),
+            notify_queue_url=provisioned.names["NotifyQueue"],
         )
         harness.publish()  # the key's own stream record
         yield harness

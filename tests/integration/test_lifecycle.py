@@ -70,11 +70,24 @@ def test_an_update_without_if_match_gets_428_and_a_stale_one_412_and_nothing_cha
 
 
 def test_two_editors_racing_on_one_article_exactly_one_wins(
-    harness: Harness, article: dict[str, Any]
+    harness: Harness, article: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from functions.dal.factory import get_storage
+
     created, etag = create(harness, article)
     results: list[int] = []
     start = threading.Barrier(2)
+    # moto's in-process DynamoDB is not thread-safe inside one transaction; DynamoDB itself
+    # serializes conflicting transactions, so serializing them here keeps the race faithful.
+    dynamodb = get_storage().dynamodb
+    serial = threading.Lock()
+    transact = dynamodb.transact_write_items
+
+    def one_at_a_time(**request: Any) -> Any:
+        with serial:
+            return transact(**request)
+
+    monkeypatch.setattr(dynamodb, "transact_write_items", one_at_a_time)
 
     def edit(title: str) -> None:
         start.wait()
@@ -473,9 +486,12 @@ def test_publishing_a_draft_with_a_future_time_schedules_it_and_a_reporter_may_e
     assert scheduled.status == 200 and scheduled.json()["status"] == "scheduled"
     assert scheduled.json()["url"].endswith(f"/2026/11/28/{SLUG}/")
     edited = harness.call(
-        "PATCH", f"/articles/{created['id']}", {"summary": "Tóm tắt mới"},
-        headers={"If-Match": scheduled.headers["ETag"]}, key=reporter,
-    )  # fmt: skip
+        "PATCH",
+        f"/articles/{created['id']}",
+        {"summary": "Tóm tắt mới"},
+        headers={"If-Match": scheduled.headers["ETag"]},
+        key=reporter,
+    )
     assert edited.status == 200 and edited.json()["status"] == "scheduled"
     revisions = harness.call("GET", f"/articles/{created['id']}/revisions").json()["items"]
     assert [item["action"] for item in revisions] == ["create", "schedule", "update"]

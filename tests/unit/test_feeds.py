@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import dateutil.tz
@@ -12,11 +13,15 @@ from lxml import etree
 
 from functions.models import paths
 from functions.models.article import Correction
-from functions.render.feeds import ATOM_PATH, RSS_PATH, render_atom, render_rss
+from functions.models.feeds import SITE_FEED, ArchiveLinks, FeedSpec, Tombstone
+from functions.render.feeds import ATOM_PATH, RSS_PATH, feed_id, render_atom, render_rss
+from functions.render.json_feed import render_json_feed
 
 ATOM = "http://www.w3.org/2005/Atom"
 DC = "http://purl.org/dc/elements/1.1/"
 MEDIA = "http://search.yahoo.com/mrss/"
+FH = "http://purl.org/syndication/history/1.0"
+AT = "http://purl.org/atompub/tombstones/1.0"
 
 SEED_TITLE = "Ô Môn: tập huấn nghiệp vụ công tác Mặt trận năm 2023"
 # A sentence only the body has (the summary repeats the first paragraph, not this one).
@@ -362,3 +367,212 @@ def test_corrected_article_keeps_guid_and_pubdate_but_atom_updated_moves(site, s
     assert entry.published == "2023-05-10T16:30:00+07:00"
     assert entry.updated == "2023-05-11T09:00:00+07:00"
     assert _timestamp(entry.updated_parsed) > _timestamp(entry.published_parsed)
+
+
+# --- listing feeds (section, tag, author) ------------------------------------------------------
+
+SECTION = FeedSpec(kind="section", slug="hoat-dong-mat-tran", name="Hoạt động Mặt trận")
+LISTINGS = [
+    SECTION,
+    FeedSpec(kind="tag", slug="o-mon", name="Ô Môn"),
+    FeedSpec(kind="author", slug="na-ra", name="Na Ra"),
+]
+ALL_RENDERERS = {**RENDERERS, "json": render_json_feed}
+
+
+def _feed_title(fmt: str, raw: bytes) -> str:
+    if fmt == "json":
+        return json.loads(raw)["title"]
+    return _parse(raw).feed.title
+
+
+@pytest.mark.parametrize("fmt", ["rss", "atom", "json"])
+def test_listing_feed_titles_name_the_listing_in_the_sites_language(fmt, site, seed_article):
+    titles = [_feed_title(fmt, ALL_RENDERERS[fmt]([seed_article], site, feed)) for feed in LISTINGS]
+    assert titles == [
+        "Cổng thông tin quận Ô Môn – Chuyên mục: Hoạt động Mặt trận",
+        "Cổng thông tin quận Ô Môn – Thẻ: Ô Môn",
+        "Cổng thông tin quận Ô Môn – Tác giả: Na Ra",
+    ]
+    english = site.model_copy(update={"language": "en", "name": "Ô Môn News"})
+    titles = [_feed_title(fmt, ALL_RENDERERS[fmt]([seed_article], english, feed)) for feed in LISTINGS]
+    assert titles == [
+        "Ô Môn News – Section: Hoạt động Mặt trận",
+        "Ô Môn News – Tag: Ô Môn",
+        "Ô Môn News – Author: Na Ra",
+    ]
+
+
+def test_site_feed_title_is_the_site_name(site, seed_article):
+    assert _feed_title("json", render_json_feed([seed_article], site)) == site.name
+
+
+@pytest.mark.parametrize("fmt", ["rss", "atom"])
+def test_listing_feed_links_itself_and_its_page(fmt, site, seed_article):
+    root = etree.fromstring(RENDERERS[fmt]([seed_article], site, SECTION))
+    parent = root if fmt == "atom" else root.find("channel")
+    assert parent is not None
+    links = {link.get("rel"): link.get("href") for link in parent.findall(f"{{{ATOM}}}link")}
+    assert (
+        links["self"] == "https://news.example.vn/feeds/section/hoat-dong-mat-tran/" + paths.FEED_FILES[fmt]
+    )
+    if fmt == "atom":
+        assert links["alternate"] == "https://news.example.vn/section/hoat-dong-mat-tran/"
+    else:
+        assert root.findtext("channel/link") == "https://news.example.vn/section/hoat-dong-mat-tran/"
+
+
+def test_feed_ids_are_stable_ascii_and_distinct_per_feed(site):
+    ids = [feed_id(site, feed) for feed in (SITE_FEED, *LISTINGS)]
+    assert ids == [
+        "tag:news.example.vn,2000:feed",
+        "tag:news.example.vn,2000:feed:section:hoat-dong-mat-tran",
+        "tag:news.example.vn,2000:feed:tag:o-mon",
+        "tag:news.example.vn,2000:feed:author:na-ra",
+    ]
+    assert feed_id(site) == feed_id(site, SITE_FEED)
+    assert all(i.isascii() for i in ids)
+    assert feed_id(site, FeedSpec(kind="tag", slug="ô-môn", name="x")).isascii()
+
+
+def test_listing_feed_entries_are_the_same_entries_as_in_the_site_feed(site, seed_article):
+    site_entry = _parse(render_atom([seed_article], site)).entries[0]
+    listing_entry = _parse(render_atom([seed_article], site, SECTION)).entries[0]
+    assert listing_entry.id == site_entry.id
+    assert listing_entry.link == site_entry.link
+
+
+# --- WebSub -------------------------------------------------------------------------------------
+
+HUBS = ("https://pubsubhubbub.appspot.com/", "https://websub.example.org/hub")
+
+
+@pytest.mark.parametrize("feed", [SITE_FEED, *LISTINGS], ids=lambda f: f.kind)
+def test_every_feed_advertises_every_websub_hub(feed, site, seed_article):
+    hub_site = site.model_copy(update={"websub_hubs": HUBS})
+    for fmt in ("rss", "atom"):
+        parsed = _parse(RENDERERS[fmt]([seed_article], hub_site, feed))
+        assert [link.href for link in parsed.feed.links if link.rel == "hub"] == list(HUBS)
+        assert [link.href for link in parsed.feed.links if link.rel == "self"] == [
+            hub_site.absolute(feed.path(fmt))
+        ]
+    document = json.loads(render_json_feed([seed_article], hub_site, feed))
+    assert document["hubs"] == [{"type": "WebSub", "url": hub} for hub in HUBS]
+    assert document["feed_url"] == hub_site.absolute(feed.path("json"))
+
+
+def test_no_hub_links_without_hubs(site, seed_article):
+    for fmt in ("rss", "atom"):
+        assert b'rel="hub"' not in RENDERERS[fmt]([seed_article], site)
+
+
+# --- rights -------------------------------------------------------------------------------------
+
+
+def test_rights_appear_only_when_the_site_has_them(site, seed_article):
+    assert b"<rights>" not in render_atom([seed_article], site)
+    assert b"<copyright>" not in render_rss([seed_article], site)
+    owned = site.model_copy(update={"rights_holder": "UBMTTQ quận Ô Môn", "usage_terms": "Ghi rõ nguồn."})
+    assert _parse(render_atom([seed_article], owned)).feed.rights == "© UBMTTQ quận Ô Môn. Ghi rõ nguồn."
+    assert etree.fromstring(render_rss([seed_article], owned)).findtext("channel/copyright") == (
+        "© UBMTTQ quận Ô Môn. Ghi rõ nguồn."
+    )
+
+
+# --- RFC 5005 archives and RFC 6721 tombstones ------------------------------------------------
+
+RETRACTED_ID = "tag:news.example.vn,2023-05-09:00000000-0000-4000-8000-000000000099"
+
+
+def _feed_links(root: etree._Element) -> dict[str, str]:
+    return {link.get("rel"): link.get("href") for link in root.findall(f"{{{ATOM}}}link")}
+
+
+def test_feed_head_links_to_the_newest_archive_page_and_is_not_an_archive(site, seed_article):
+    head = ArchiveLinks(prev_archive=paths.archive_path(7))
+    root = etree.fromstring(render_atom([seed_article], site, archive=head))
+    assert root.find(f"{{{FH}}}archive") is None
+    links = _feed_links(root)
+    assert links["prev-archive"] == "https://news.example.vn/feeds/archive/7.xml"
+    assert links["self"] == "https://news.example.vn/feeds/atom.xml"
+    assert "next-archive" not in links and "current" not in links
+
+
+def test_archive_page_is_marked_and_links_current_prev_and_next(site, seed_article):
+    archive = ArchiveLinks(
+        current=paths.ATOM_PATH,
+        prev_archive=paths.archive_path(2),
+        next_archive="https://news.example.vn/feeds/archive/4.xml",
+        is_archive=True,
+    )
+    root = etree.fromstring(render_atom([seed_article], site, archive=archive))
+    assert root.find(f"{{{FH}}}archive") is not None
+    assert root.nsmap["fh"] == FH  # declared once, on <feed>
+    assert _feed_links(root) == {
+        "self": "https://news.example.vn/feeds/archive/3.xml",
+        "current": "https://news.example.vn/feeds/atom.xml",
+        "prev-archive": "https://news.example.vn/feeds/archive/2.xml",
+        "next-archive": "https://news.example.vn/feeds/archive/4.xml",
+        "alternate": "https://news.example.vn/",
+    }
+    # An archive page is part of the site's feed: same id.
+    assert root.findtext(f"{{{ATOM}}}id") == "tag:news.example.vn,2000:feed"
+
+
+def test_archive_page_self_link_is_derived_from_its_neighbours_or_given(site):
+    def self_of(archive: ArchiveLinks, **kwargs) -> str:
+        return _feed_links(etree.fromstring(render_atom([], site, archive=archive, **kwargs)))["self"]
+
+    base = "https://news.example.vn/feeds/archive/"
+    assert self_of(ArchiveLinks(is_archive=True)) == base + "1.xml"
+    assert self_of(ArchiveLinks(next_archive=paths.archive_path(2), is_archive=True)) == base + "1.xml"
+    assert self_of(ArchiveLinks(prev_archive=paths.archive_path(8), is_archive=True)) == base + "9.xml"
+    given = ArchiveLinks(prev_archive="/elsewhere/a.xml", is_archive=True)
+    assert self_of(given, self_path="/elsewhere/b.xml") == "https://news.example.vn/elsewhere/b.xml"
+    with pytest.raises(ValueError, match="self_path"):
+        self_of(given)
+
+
+def test_archive_page_keeps_every_article_it_is_given(site, make_article):
+    small = site.model_copy(update={"feed_size": 2})
+    articles = [make_article(hours) for hours in range(5)]
+    archived = _parse(render_atom(articles, small, archive=ArchiveLinks(is_archive=True)))
+    assert len(archived.entries) == 5
+    head = _parse(render_atom(articles, small, archive=ArchiveLinks(prev_archive=paths.archive_path(1))))
+    assert len(head.entries) == 2
+
+
+def test_tombstones_are_rfc_6721_deleted_entries(site, seed_article):
+    when = datetime(2023, 5, 11, 3, 0, tzinfo=UTC)
+    deleted = [
+        Tombstone(ref=RETRACTED_ID, when=when, comment="Gỡ bỏ theo yêu cầu của <Ban biên tập>."),
+        Tombstone(ref="tag:news.example.vn,2023-05-08:old", when=when - timedelta(days=1)),
+    ]
+    raw = render_atom([seed_article], site, archive=ArchiveLinks(is_archive=True), deleted=deleted)
+    root = etree.fromstring(raw)
+    assert root.nsmap["at"] == AT
+    tombstones = root.findall(f"{{{AT}}}deleted-entry")
+    assert [(t.get("ref"), t.get("when")) for t in tombstones] == [
+        (RETRACTED_ID, "2023-05-11T10:00:00+07:00"),
+        ("tag:news.example.vn,2023-05-08:old", "2023-05-10T10:00:00+07:00"),
+    ]
+    assert tombstones[0].findtext(f"{{{AT}}}comment") == "Gỡ bỏ theo yêu cầu của <Ban biên tập>."
+    assert tombstones[1].find(f"{{{AT}}}comment") is None
+    # Before the entries: RFC 4287's schema admits foreign elements only there.
+    children = [etree.QName(child).localname for child in root]
+    assert children.index("deleted-entry") < children.index("entry")
+    # A retraction changes the document, so it moves <updated>.
+    assert root.findtext(f"{{{ATOM}}}updated") == "2023-05-11T10:00:00+07:00"
+    assert _parse(raw).entries[0].id == SEED_ENTRY_ID
+
+
+def test_tombstones_refuse_naive_times(site):
+    naive = Tombstone(ref=RETRACTED_ID, when=datetime(2023, 5, 11, 3, 0))
+    with pytest.raises(ValueError, match="naive"):
+        render_atom([], site, archive=ArchiveLinks(is_archive=True), deleted=[naive])
+
+
+def test_no_history_or_tombstone_namespaces_without_them(site, seed_article):
+    raw = render_atom([seed_article], site)
+    assert FH.encode() not in raw
+    assert AT.encode() not in raw

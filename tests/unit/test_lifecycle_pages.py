@@ -10,7 +10,7 @@ import pytest
 from lxml import html as lxml_html
 
 from functions.models.article import ArticleSummary, Correction, Retraction
-from functions.models.paths import listing_path
+from functions.models.paths import FEED_TYPES, feed_path, listing_path
 from functions.render.environment import STRINGS
 from functions.render.pages import (
     json_for_script,
@@ -223,11 +223,45 @@ def test_listing_page_has_heading_canonical_and_newest_first_links(
 
 def test_listing_page_has_feed_autodiscovery_and_section_links(site, seed_article):
     doc = _doc(render_listing_page("tag", "Ô Môn", "o-mon", [_summary(seed_article)], site))
-    types = doc.xpath("//head/link[@rel='alternate']/@type")
-    assert types == ["application/rss+xml", "application/atom+xml"]
+    links = [(link.get("type"), link.get("href")) for link in doc.xpath("//head/link[@rel='alternate']")]
+    # The site's three feeds, then the tag's own.
+    assert links == [
+        ("application/rss+xml", "/feeds/rss.xml"),
+        ("application/atom+xml", "/feeds/atom.xml"),
+        ("application/feed+json", "/feeds/feed.json"),
+        ("application/rss+xml", "/feeds/tag/o-mon/rss.xml"),
+        ("application/atom+xml", "/feeds/tag/o-mon/atom.xml"),
+        ("application/feed+json", "/feeds/tag/o-mon/feed.json"),
+    ]
+    assert doc.xpath("//head/link[@rel='alternate']/@title")[3:] == [
+        f"{site.name} – Thẻ: Ô Môn (RSS)",
+        f"{site.name} – Thẻ: Ô Môn (Atom)",
+        f"{site.name} – Thẻ: Ô Môn (JSON Feed)",
+    ]
     assert doc.xpath("//ol[@class='articles']//p[@class='meta']/a/@href") == [
         listing_path("section", "hoat-dong-mat-tran")
     ]
+
+
+def test_listing_feed_paths_are_the_ones_in_the_paths_module(site):
+    for kind in ("section", "tag", "author"):
+        doc = _doc(render_listing_page(kind, "X", "x", [], site))
+        own = doc.xpath("//head/link[@rel='alternate']/@href")[3:]
+        assert own == [feed_path(kind, "x", fmt) for fmt in FEED_TYPES]
+        assert doc.xpath("//head/link[@rel='alternate']/@type")[3:] == list(FEED_TYPES.values())
+
+
+def test_retraction_and_not_found_pages_advertise_only_the_site_feeds(site, retracted):
+    for page in (render_retraction_page(retracted, site), render_not_found_page(site)):
+        hrefs = _doc(page).xpath("//head/link[@rel='alternate']/@href")
+        assert hrefs == ["/feeds/rss.xml", "/feeds/atom.xml", "/feeds/feed.json"]
+
+
+def test_listing_feed_titles_escape_the_name(site):
+    page = render_listing_page("tag", '"><script>x</script>', "x", [], site)
+    assert "<script>" not in page
+    titles = _doc(page).xpath("//head/link[@rel='alternate']/@title")[3:]
+    assert titles[0] == f'{site.name} – Thẻ: "><script>x</script> (RSS)'
 
 
 def test_empty_listing_page_says_there_are_no_articles(site):

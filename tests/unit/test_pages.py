@@ -136,13 +136,55 @@ def test_every_page_shows_the_site_banner_and_name_linking_home(site, seed_artic
         assert doc.xpath("//header//a[@href='/']/text()") == [site.name]
 
 
-def test_every_page_has_feed_autodiscovery_links(site, seed_article):
+SITE_FEEDS = [
+    ("application/rss+xml", "/feeds/rss.xml"),
+    ("application/atom+xml", "/feeds/atom.xml"),
+    ("application/feed+json", "/feeds/feed.json"),
+]
+
+
+def _alternates(doc: lxml_html.HtmlElement) -> list[tuple[str, str]]:
+    return [(link.get("type"), link.get("href")) for link in doc.xpath("//head/link[@rel='alternate']")]
+
+
+def test_every_page_advertises_the_sites_rss_atom_and_json_feed_first(site, seed_article):
     for page in (render_article_page(seed_article, site), render_home_page([seed_article], site)):
         doc = _doc(page)
-        alternates = {link.get("type"): link for link in doc.xpath("//head/link[@rel='alternate']")}
-        assert alternates["application/rss+xml"].get("href") == "/feeds/rss.xml"
-        assert alternates["application/atom+xml"].get("href") == "/feeds/atom.xml"
-        assert all(link.get("title") for link in alternates.values())
+        assert _alternates(doc)[:3] == SITE_FEEDS
+        titles = doc.xpath("//head/link[@rel='alternate']/@title")[:3]
+        assert titles == [f"{site.name} (RSS)", f"{site.name} (Atom)", f"{site.name} (JSON Feed)"]
+
+
+def test_home_page_advertises_only_the_site_feeds(site, seed_article):
+    assert _alternates(_doc(render_home_page([seed_article], site))) == SITE_FEEDS
+
+
+def test_article_page_also_advertises_its_sections_three_feeds(site, seed_article):
+    doc = _doc(render_article_page(seed_article, site))
+    assert _alternates(doc)[3:] == [
+        ("application/rss+xml", "/feeds/section/hoat-dong-mat-tran/rss.xml"),
+        ("application/atom+xml", "/feeds/section/hoat-dong-mat-tran/atom.xml"),
+        ("application/feed+json", "/feeds/section/hoat-dong-mat-tran/feed.json"),
+    ]
+    titles = doc.xpath("//head/link[@rel='alternate']/@title")[3:]
+    assert titles[0] == f"{site.name} – Chuyên mục: Hoạt động Mặt trận (RSS)"
+    assert all(title.startswith(f"{site.name} – Chuyên mục: Hoạt động Mặt trận (") for title in titles)
+
+
+def test_feed_autodiscovery_hrefs_resolve_against_the_site(site, seed_article):
+    # Root-relative: the page is served from the site, so the browser resolves them there.
+    doc = _doc(render_article_page(seed_article, site))
+    assert all(href.startswith("/feeds/") for _, href in _alternates(doc))
+
+
+def test_footer_links_to_the_three_site_feeds(site, seed_article):
+    doc = _doc(render_home_page([seed_article], site))
+    links = doc.xpath("//footer//a")
+    assert [(a.text, a.get("href"), a.get("type")) for a in links] == [
+        ("RSS", "/feeds/rss.xml", "application/rss+xml"),
+        ("Atom", "/feeds/atom.xml", "application/atom+xml"),
+        ("JSON Feed", "/feeds/feed.json", "application/feed+json"),
+    ]
 
 
 def test_article_page_has_opengraph_with_absolute_image(article_page, seed_article):

@@ -17,7 +17,7 @@ from functions.dal import schema
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 POWERTOOLS_VARIABLES = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
-FUNCTIONS = ("ApiFunction", "PublisherFunction", "SchedulerFunction")
+FUNCTIONS = ("ApiFunction", "PublisherFunction", "SchedulerFunction", "NotifierFunction")
 # The API's routes, exactly (tests/unit/test_api_routes.py compares them with the code's).
 API_ROUTES = {
     ("POST", "/api/articles"),
@@ -36,7 +36,15 @@ API_ROUTES = {
     ("GET", "/api/keys"),
     ("DELETE", "/api/keys/{key_id}"),
     ("GET", "/api/openapi.json"),
+    ("GET", "/api/syndication/articles"),
+    ("GET", "/api/syndication/articles/{id}"),
+    ("POST", "/api/partners"),
+    ("GET", "/api/partners"),
+    ("GET", "/api/partners/{id}/deliveries"),
+    ("DELETE", "/api/partners/{id}"),
 }
+# Managed-CachingOptimized: its one-day DefaultTTL would ignore short-lived pages without Cache-Control.
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 
 
 class _CloudFormationLoader(yaml.SafeLoader):
@@ -87,6 +95,37 @@ def test_resource_names_reach_functions_as_refs(template):
     assert variables["SITE_BUCKET"] == {"Ref": "SiteBucket"}
     assert variables["TABLE_NAME"] == {"Ref": "ArticlesTable"}
     assert variables["SITE_URL"] == {"Ref": "SiteUrl"}
+    # Ref of an SQS queue is its URL (the local stack resolves it the same way).
+    assert variables["NOTIFY_QUEUE_URL"] == {"Ref": "NotifyQueue"}
+
+
+def test_syndication_settings_come_from_parameters_with_defaults(template):
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    for variable, parameter in {
+        "WEBSUB_HUBS": "WebSubHubs",
+        "RIGHTS_HOLDER": "RightsHolder",
+        "USAGE_TERMS": "UsageTerms",
+    }.items():
+        assert variables[variable] == {"Ref": parameter}
+        # The local stack (and a first deploy) needs a default for every new parameter.
+        assert template["Parameters"][parameter]["Type"] == "String"
+        assert template["Parameters"][parameter]["Default"] == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("", True),
+        ("https://pubsubhubbub.appspot.com/", True),
+        ("https://hub.example/,https://other.example/hub", True),
+        ("https://hub.example/, https://other.example/hub", True),
+        ("hub.example", False),
+        ("https://hub.example/,", False),
+    ],
+)
+def test_websub_hubs_parameter_takes_comma_separated_urls(template, value, accepted):
+    pattern = template["Parameters"]["WebSubHubs"]["AllowedPattern"]
+    assert (re.fullmatch(pattern, value) is not None) is accepted
 
 
 def test_functions_run_python_313_on_arm64_with_tracing(template):
@@ -289,7 +328,9 @@ def test_scheduler_policy_is_what_publishing_a_due_article_needs(resources):
     assert {"Fn::Sub": "${SiteBucket.Arn}/*"} not in resources_named
 
 
-@pytest.mark.parametrize("queue", ["PublisherDeadLetterQueue", "SchedulerDeadLetterQueue"])
+@pytest.mark.parametrize(
+    "queue", ["PublisherDeadLetterQueue", "SchedulerDeadLetterQueue", "NotifyDeadLetterQueue"]
+)
 def test_dead_letter_queues_are_encrypted_kept_14_days_and_alarmed(resources, queue):
     properties = resources[queue]["Properties"]
     assert properties["SqsManagedSseEnabled"] is True
@@ -331,6 +372,63 @@ def test_publisher_stream_failures_end_in_the_dead_letter_queue(resources):
     }
 
 
+NOTIFY_QUEUE_ARN = {"Fn::GetAtt": "NotifyQueue.Arn"}
+
+
+def test_notify_queue_is_encrypted_and_redrives_to_its_dead_letter_queue(resources):
+    properties = resources["NotifyQueue"]["Properties"]
+    assert properties["SqsManagedSseEnabled"] is True
+    assert properties["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": "NotifyDeadLetterQueue.Arn"},
+        "maxReceiveCount": 8,
+    }
+    # A message's age counts from its first enqueue, also once dead-lettered.
+    dead_letter = resources["NotifyDeadLetterQueue"]["Properties"]
+    assert properties.get("MessageRetentionPeriod", 345600) < dead_letter["MessageRetentionPeriod"]
+
+
+def test_notify_queue_hides_a_batch_for_six_notifier_timeouts(resources):
+    timeout = resources["NotifierFunction"]["Properties"]["Timeout"]
+    assert timeout == 30
+    assert resources["NotifyQueue"]["Properties"]["VisibilityTimeout"] >= 6 * timeout
+
+
+def test_notifier_consumes_the_notify_queue_with_partial_batch_responses(resources):
+    properties = resources["NotifierFunction"]["Properties"]
+    assert properties["Handler"] == "functions.handlers.notifier.lambda_handler"
+    (event,) = properties["Events"].values()
+    assert event["Type"] == "SQS"
+    assert event["Properties"] == {
+        "Queue": NOTIFY_QUEUE_ARN,
+        "BatchSize": 10,
+        "MaximumBatchingWindowInSeconds": 1,
+        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+    }
+    # Outbound HTTPS to partners and hubs: not in a VPC (it would need a NAT gateway).
+    assert "VpcConfig" not in properties
+
+
+def test_notifier_policy_is_what_delivering_notifications_needs(resources):
+    assert _allowed(resources, "NotifierFunction", NOTIFY_QUEUE_ARN) == {
+        "sqs:SendMessage",
+        "sqs:ChangeMessageVisibility",
+    }
+    table_actions = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"}
+    assert _allowed(resources, "NotifierFunction", TABLE_ARN) == table_actions
+    assert _allowed(resources, "NotifierFunction", TABLE_INDEXES) == table_actions
+    assert _allowed(resources, "NotifierFunction", {"Fn::Sub": "${ContentBucket.Arn}/articles/*"}) == {
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+    }
+    resources_named = [statement["Resource"] for statement in _statements(resources, "NotifierFunction")]
+    assert {"Fn::Sub": "${SiteBucket.Arn}/*"} not in resources_named
+
+
+@pytest.mark.parametrize("function", ["PublisherFunction", "SchedulerFunction", "ApiFunction"])
+def test_functions_that_notify_may_send_to_the_notify_queue(resources, function):
+    assert _allowed(resources, function, NOTIFY_QUEUE_ARN) == {"sqs:SendMessage"}
+
+
 def test_cloudfront_reads_media_but_never_canonical_articles(resources):
     statements = resources["ContentBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     allowed = [s for s in statements if s["Effect"] == "Allow"]
@@ -355,6 +453,34 @@ def test_distribution_routes_api_and_media_to_their_origins(resources):
     api_origin = origins[behaviours["/api/*"]["TargetOriginId"]]
     assert api_origin["DomainName"] == {"Fn::Sub": "${HttpApi}.execute-api.${AWS::Region}.amazonaws.com"}
     assert len(behaviours["/api/*"]["AllowedMethods"]) == 7
+
+
+def _cache_policy(resources: dict[str, Any], behaviour: dict[str, Any]) -> dict[str, Any]:
+    reference = behaviour["CachePolicyId"]
+    assert isinstance(reference, dict), f"{reference}: a managed policy, expected SiteCachePolicy"
+    assert resources[reference["Ref"]]["Type"] == "AWS::CloudFront::CachePolicy"
+    return resources[reference["Ref"]]["Properties"]["CachePolicyConfig"]
+
+
+def test_site_and_media_are_cached_as_their_cache_control_says(resources):
+    config = resources["SiteDistribution"]["Properties"]["DistributionConfig"]
+    behaviours = {b["PathPattern"]: b for b in config["CacheBehaviors"]}
+    for behaviour in (config["DefaultCacheBehavior"], behaviours["/media/*"]):
+        assert behaviour["CachePolicyId"] != CACHING_OPTIMIZED
+        policy = _cache_policy(resources, behaviour)
+        # no-cache/no-store pass through; max-age=60 pages expire in a minute; immutable archive
+        # pages and media stay a year; an object without Cache-Control stays a minute, not a day.
+        assert policy["MinTTL"] == 0
+        assert policy["DefaultTTL"] == 60
+        assert policy["MaxTTL"] == 31536000
+        keyed = policy["ParametersInCacheKeyAndForwardedToOrigin"]
+        assert keyed["EnableAcceptEncodingGzip"] is True
+        assert keyed["EnableAcceptEncodingBrotli"] is True
+        assert keyed["QueryStringsConfig"] == {"QueryStringBehavior": "none"}
+        assert keyed["CookiesConfig"] == {"CookieBehavior": "none"}
+        assert keyed["HeadersConfig"] == {"HeaderBehavior": "none"}
+    # The API is never cached.
+    assert behaviours["/api/*"]["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 
 
 def test_outputs_name_the_api_site_and_storage(template):

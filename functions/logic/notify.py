@@ -1,0 +1,265 @@
+"""Telling the outside world: partner webhooks (Standard Webhooks) and WebSub hub pings.
+
+The publisher enqueues one "change" message per public change (or parks it until its embargo
+ends). The notifier fans a change out into one "delivery" message per matching partner, so each
+partner's retries, backoff and dead-lettering are its own, and posts deliveries and pings.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from functions.dal.protocol import ArticleStore, NotificationStore, PartnerStore
+from functions.logic.changes import ArticleChange
+from functions.models.article import Article, Delivery, EventType, Partner, RevisionAction
+from functions.models.errors import ArticleNotFound
+from functions.models.site import Site
+from functions.observability import logger, metrics
+from functions.syndication import webhooks
+
+# NotifyQueue's RedrivePolicy maxReceiveCount in template.yaml (a test keeps them equal): the
+# attempt that fails for the last time records the failure, then SQS moves the message to the DLQ.
+MAX_ATTEMPTS = 8
+HTTP_TIMEOUT_SECONDS = 10
+EVENT_OF_ACTION: dict[RevisionAction, EventType] = {
+    "create": "article.published",
+    "publish": "article.published",
+    "reinstate": "article.published",
+    "update": "article.updated",
+    "correct": "article.corrected",
+    "retract": "article.retracted",
+}
+
+# (url, body, headers) -> HTTP status; raises OSError for a network failure or timeout.
+Send = Callable[[str, bytes, Mapping[str, str]], int]
+
+
+class RetryLater(Exception):
+    """The attempt failed in a way worth retrying (5xx, 408, 429, network); SQS redelivers it."""
+
+
+class NotifierStore(ArticleStore, NotificationStore, PartnerStore, Protocol):
+    pass
+
+
+def send_http(url: str, body: bytes, headers: Mapping[str, str]) -> int:
+    if urllib.parse.urlsplit(url).scheme not in {"http", "https"}:
+        raise OSError(f"not an http(s) URL: {url}")
+    request = urllib.request.Request(url, data=body, method="POST", headers=dict(headers))  # noqa: S310 - checked
+    try:
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def backoff_seconds(attempt: int) -> int:
+    """Exponential: 2, 4, 8 ... seconds after attempts 1, 2, 3 ... (about 8 minutes in all)."""
+    return int(2 ** min(attempt, 12))
+
+
+# -- from the publisher -----------------------------------------------------------------------
+
+
+def public_event(change: ArticleChange) -> EventType | None:
+    """The webhook event of a change partners may know about, or None (drafts, schedules)."""
+    after, before = change.after, change.before
+    was_public = before is not None and before.status == "published"
+    if after.status == "retracted" and not was_public:
+        return None
+    if after.status not in ("published", "retracted"):
+        return None
+    if after.status == "published" and not was_public:
+        return "article.published"
+    return EVENT_OF_ACTION.get(after.last_action)
+
+
+def announce_changes(changes: Iterable[ArticleChange], store: NotificationStore, now: datetime) -> int:
+    """Enqueue the public changes; an embargoed one waits (the scheduler releases it)."""
+    sent = 0
+    for change in changes:
+        event = public_event(change)
+        if event is None:
+            continue
+        record = change.after
+        if record.embargo_until is not None and record.embargo_until > now and record.status == "published":
+            store.put_pending_notification(record.id, record.revision, record.embargo_until)
+            continue
+        store.send_notification(change_message(record.id, record.revision, event))
+        sent += 1
+    return sent
+
+
+def change_message(article_id: str, revision: int, event: EventType) -> dict[str, Any]:
+    return {"kind": "change", "article_id": article_id, "revision": revision, "event": event}
+
+
+def announce_feeds(feed_urls: Iterable[str], site: Site, store: NotificationStore) -> None:
+    urls = sorted(set(feed_urls))
+    if urls and site.websub_hubs:
+        store.send_notification({"kind": "websub", "urls": urls})
+
+
+def release_embargoes(store: NotifierStore, now: datetime) -> list[str]:
+    """Run by the scheduler: notifications whose embargo has ended go out now."""
+    released: list[str] = []
+    for article_id, revision in store.due_pending_notifications(now):
+        record = store.get_record(article_id)
+        if record is not None and record.status == "published" and record.revision == revision:
+            event: EventType = (
+                "article.published"
+                if revision == 1
+                else EVENT_OF_ACTION.get(record.last_action, "article.updated")
+            )
+            store.send_notification(change_message(article_id, revision, event))
+            released.append(article_id)
+        store.delete_pending_notification(article_id, revision)
+    return released
+
+
+# -- the notifier -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    body: dict[str, Any]
+    attempt: int  # SQS ApproximateReceiveCount: 1 on the first delivery
+    receipt_handle: str
+
+
+def partner_wants(partner: Partner, event: EventType, article: Article) -> bool:
+    if event not in partner.events:
+        return False
+    if partner.sections and article.section.slug not in partner.sections:
+        return False
+    return not partner.tags or bool({tag.slug for tag in article.tags} & set(partner.tags))
+
+
+def article_at(store: ArticleStore, article_id: str, revision: int) -> Article:
+    record = store.get_record(article_id)
+    if record is None:
+        raise ArticleNotFound(f"article {article_id} is gone")
+    if record.revision == revision:
+        return store.get_canonical(record)
+    found = store.get_revision(article_id, revision)
+    if found is None:
+        raise ArticleNotFound(f"article {article_id} has no revision {revision}")
+    return store.get_canonical_version(article_id, record.content_key, found.version_id)
+
+
+def fan_out(message: Mapping[str, Any], store: NotifierStore, site: Site) -> int:
+    """One delivery message per partner that wants this event for this article."""
+    event: EventType = message["event"]
+    article = article_at(store, message["article_id"], int(message["revision"]))
+    revision = store.get_revision(article.id, article.revision)
+    occurred_at = revision.at if revision else article.updated_at
+    payload = webhooks.encode_payload(webhooks.event_payload(event, article, site, occurred_at)).decode(
+        "utf-8"
+    )
+    # Stable across retries and redrives, so partners can drop duplicates (Standard Webhooks).
+    message_id = f"msg_{article.id.replace('-', '')}_{article.revision}_{event.split('.')[1]}"
+    count = 0
+    for partner in store.list_partners():
+        if partner_wants(partner, event, article):
+            store.send_notification(
+                {
+                    "kind": "delivery",
+                    "partner_id": partner.id,
+                    "message_id": message_id,
+                    "event": event,
+                    "article_id": article.id,
+                    "payload": payload,
+                }
+            )
+            count += 1
+    return count
+
+
+def deliver(
+    message: Mapping[str, Any], attempt: int, store: NotifierStore, send: Send, now: datetime
+) -> None:
+    """POST one signed webhook. 2xx: delivered; other 4xx: failed for good; 5xx, 408, 429 and
+    network errors: RetryLater, until the last attempt, which is recorded as failed."""
+    partner = store.get_partner(message["partner_id"])
+    if partner is None:
+        return  # unsubscribed since: nothing to deliver
+    body = message["payload"].encode("utf-8")
+    headers = webhooks.headers(partner.secret, message["message_id"], int(now.timestamp()), body)
+    status: int | None = None
+    error = ""
+    try:
+        status = send(partner.url, body, headers)
+    except OSError as failure:
+        error = f"{type(failure).__name__}: {failure}"[:300]
+    retryable = status is None or status >= 500 or status in (408, 429)
+    delivered = status is not None and 200 <= status < 300
+    outcome: Literal["delivered", "retrying", "failed"] = (
+        "delivered" if delivered else "retrying" if retryable and attempt < MAX_ATTEMPTS else "failed"
+    )
+    store.put_delivery(
+        Delivery(
+            partner_id=partner.id,
+            message_id=message["message_id"],
+            event=message["event"],
+            article_id=message["article_id"],
+            attempts=attempt,
+            status=outcome,
+            last_attempt_at=now,
+            response_status=status,
+            error=error,
+        )
+    )
+    metrics.add_metric(name=f"Webhooks{outcome.capitalize()}", unit="Count", value=1)
+    logger.info(
+        "webhook attempt",
+        extra={
+            "partner_id": partner.id,
+            "status": status,
+            "outcome": outcome,
+            "attempt": attempt,
+            "message_id": message["message_id"],
+        },
+    )
+    if not delivered and retryable:
+        raise RetryLater(error or f"HTTP {status}")
+
+
+def ping_hubs(message: Mapping[str, Any], site: Site, send: Send) -> None:
+    """WebSub publish pings: hub.mode=publish&hub.url=<feed> to every configured hub."""
+    failures: list[str] = []
+    for hub in site.websub_hubs:
+        for url in message["urls"]:
+            body = urllib.parse.urlencode({"hub.mode": "publish", "hub.url": url}).encode()
+            try:
+                status = send(hub, body, {"Content-Type": "application/x-www-form-urlencoded"})
+            except OSError as failure:
+                failures.append(f"{hub}: {failure}")
+                continue
+            if status >= 300:
+                failures.append(f"{hub}: HTTP {status}")
+    if failures:
+        raise RetryLater("; ".join(failures)[:500])
+
+
+def handle(received: Received, store: NotifierStore, site: Site, send: Send, now: datetime) -> None:
+    """One queue message. RetryLater asks SQS for the message again after a backoff."""
+    kind = received.body.get("kind")
+    try:
+        if kind == "change":
+            fan_out(received.body, store, site)
+        elif kind == "delivery":
+            deliver(received.body, received.attempt, store, send, now)
+        elif kind == "websub":
+            ping_hubs(received.body, site, send)
+        else:
+            logger.error("unknown notification dropped", extra={"body": json.dumps(received.body)[:500]})
+    except RetryLater:
+        store.postpone_notification(received.receipt_handle, backoff_seconds(received.attempt))
+        raise

@@ -1,0 +1,86 @@
+"""The partner API: a change feed and single items in IPTC ninjs 2.0, and webhook subscriptions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from functions.dal.protocol import ArticleStore, PartnerStore
+from functions.logic.notify import article_at
+from functions.models.api import ApiKeyRecord, PartnerRequest
+from functions.models.article import Delivery, Partner
+from functions.models.errors import ArticleNotFound, InvalidRequest, PartnerNotFound
+from functions.models.site import Site
+from functions.syndication.ninjs import to_ninjs
+from functions.syndication.webhooks import new_secret
+
+# Commits stamp their time before they land; a change is served only once every commit that
+# could sort before it has had time to land, so a reader's cursor never skips one.
+SETTLE = timedelta(seconds=5)
+
+
+class SyndicationStore(ArticleStore, PartnerStore, Protocol):
+    pass
+
+
+def parse_since(since: str | None) -> tuple[str | None, datetime | None]:
+    """?since= is either a cursor this API issued or an RFC 3339 time."""
+    if not since:
+        return None, None
+    try:
+        moment = datetime.fromisoformat(since.replace("Z", "+00:00"))
+    except ValueError:
+        return since, None
+    if moment.tzinfo is None:
+        raise InvalidRequest("since must carry a UTC offset, e.g. 2023-05-10T16:30:00+07:00", field="since")
+    return None, moment
+
+
+def change_feed(
+    store: ArticleStore, site: Site, *, since: str | None, limit: int, now: datetime
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Public changes oldest first, as the article stood at each change (pubstatus "canceled"
+    for a retraction), embargoed ones only once their embargo has ended."""
+    cursor, moment = parse_since(since)
+    changes, next_cursor = store.list_changes(cursor=cursor, since=moment, until=now - SETTLE, limit=limit)
+    return [
+        to_ninjs(article_at(store, change.article_id, change.revision), site) for change in changes
+    ], next_cursor
+
+
+def syndicated_item(store: ArticleStore, site: Site, article_id: str, now: datetime) -> dict[str, Any]:
+    record = store.get_record(article_id)
+    embargoed = record is not None and record.embargo_until is not None and record.embargo_until > now
+    if record is None or record.status not in ("published", "retracted") or embargoed:
+        raise ArticleNotFound(f"there is no syndicated article with id {article_id}", field="id")
+    return to_ninjs(store.get_canonical(record), site)
+
+
+def register_partner(
+    store: PartnerStore, principal: ApiKeyRecord, request: PartnerRequest, now: datetime
+) -> Partner:
+    partner = Partner(
+        id=uuid.uuid4().hex[:16],
+        url=request.url,
+        events=sorted(set(request.events)),
+        sections=sorted(set(request.sections)),
+        tags=sorted(set(request.tags)),
+        secret=new_secret(),
+        created_at=now,
+        created_by=principal.key_id,
+    )
+    store.put_partner(partner)
+    return partner
+
+
+def partner_deliveries(store: PartnerStore, partner_id: str, limit: int) -> list[Delivery]:
+    if store.get_partner(partner_id) is None:
+        raise PartnerNotFound(f"there is no partner with id {partner_id}", field="id")
+    return store.list_deliveries(partner_id, limit)
+
+
+def remove_partner(store: PartnerStore, partner_id: str) -> None:
+    if store.get_partner(partner_id) is None:
+        raise PartnerNotFound(f"there is no partner with id {partner_id}", field="id")
+    store.delete_partner(partner_id)
