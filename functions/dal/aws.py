@@ -533,7 +533,7 @@ class AwsStorage:
         """Public changes, oldest first, visible by `until`; the cursor continues after the last one."""
         values: dict[str, Any] = {
             ":pk": {"S": CHANGES_LISTING},
-            ":from": {"S": change_sort_key(since, "", 0) if since else ""},
+            ":from": {"S": change_sort_key(since, "", 0) if since else "0"},
             ":until": {"S": change_sort_key(until, "\uffff", 999999)},
         }
         query: dict[str, Any] = {
