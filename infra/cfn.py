@@ -92,3 +92,29 @@ def resolved_environment(
     return {
         name: resolve_value(value, names, values) for name, value in function_environment(template).items()
     }
+
+
+def stream_filter_patterns(template: dict[str, Any], function_logical_id: str) -> list[dict[str, Any]]:
+    """The FilterCriteria patterns of the function's DynamoDB stream event (Lambda event filtering)."""
+    import json
+
+    function = resources_of_type(template, "AWS::Serverless::Function")[function_logical_id]
+    patterns: list[dict[str, Any]] = []
+    for event in (function.get("Events") or {}).values():
+        if event.get("Type") == "DynamoDB":
+            for entry in (event["Properties"].get("FilterCriteria") or {}).get("Filters", []):
+                patterns.append(json.loads(entry["Pattern"]))
+    return patterns
+
+
+def matches_filter(pattern: dict[str, Any], record: dict[str, Any]) -> bool:
+    """Lambda's event-filter matching for the forms the template uses: nested objects whose leaves
+    are lists of allowed values."""
+    for name, expected in pattern.items():
+        value = record.get(name) if isinstance(record, dict) else None
+        if isinstance(expected, dict):
+            if not isinstance(value, dict) or not matches_filter(expected, value):
+                return False
+        elif value not in expected:
+            return False
+    return True

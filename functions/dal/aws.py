@@ -122,6 +122,7 @@ EMBARGOED_LISTING = "embargoed"
 ARCHIVE_LISTING = "archive"
 SITEMAP_MONTHS_LISTING = "sitemap-months"
 SEQUENCE_COUNTER_KEY = {schema.PARTITION_KEY: "COUNTER#sequence", schema.SORT_KEY: "COUNTER"}
+ARCHIVED_PAGES_KEY = {schema.PARTITION_KEY: "COUNTER#archived-pages", schema.SORT_KEY: "COUNTER"}
 
 
 def partner_item_key(partner_id: str) -> dict[str, str]:
@@ -252,6 +253,9 @@ class AwsStorage:
         self.notify_queue_url = notify_queue_url
         self._sqs_client = sqs_client
         self._canonical_cache = _CanonicalCache()
+        # What this process last wrote to each site key. Only this publisher writes the site
+        # bucket, so a warm function can skip the HEAD for outputs it knows are unchanged.
+        self._written: dict[str, tuple[Any, ...]] = {}
 
     @cached_property
     def s3(self) -> S3Client:
@@ -348,6 +352,8 @@ class AwsStorage:
         try:
             self._transact(writes)
         except _Cancelled as cancelled:
+            if self._already_committed(record):
+                return
             if cancelled.failed_conditions == {0}:
                 raise SlugTaken(record.slug) from cancelled
             raise StorageUnavailable("the article could not be saved; retry") from cancelled
@@ -371,9 +377,17 @@ class AwsStorage:
         try:
             self._transact(writes)
         except _Cancelled as cancelled:
+            if self._already_committed(after):
+                return
             if cancelled.failed_conditions & {0, 1}:
                 raise ArticleVersionConflict(after.id) from cancelled
             raise StorageUnavailable("the change could not be saved; retry") from cancelled
+
+    def _already_committed(self, record: ArticleRecord) -> bool:
+        """A transaction the SDK retried after a lost response fails its own conditions the second
+        time: if the item now points at our S3 version, the first attempt committed."""
+        current = self.get_record(record.id)
+        return current is not None and current.content_version == record.content_version
 
     def _transact(self, writes: list[dict[str, Any]]) -> None:
         try:
@@ -503,6 +517,30 @@ class AwsStorage:
             )
         item = response.get("Item")
         return int(item["value"]["N"]) if item else 0
+
+    def archived_pages(self) -> int:
+        """How many archive pages have been written (the head feed links only to those)."""
+        with _storage_errors():
+            response = self.dynamodb.get_item(
+                TableName=self.table_name, Key=_serialize(ARCHIVED_PAGES_KEY), ConsistentRead=True
+            )
+        item = response.get("Item")
+        return int(item["value"]["N"]) if item else 0
+
+    def set_archived_pages(self, pages: int) -> None:
+        try:
+            with _storage_errors():
+                self.dynamodb.update_item(
+                    TableName=self.table_name,
+                    Key=_serialize(ARCHIVED_PAGES_KEY),
+                    UpdateExpression="SET #value = :pages",
+                    ConditionExpression="attribute_not_exists(#value) OR #value < :pages",
+                    ExpressionAttributeNames={"#value": "value"},
+                    ExpressionAttributeValues={":pages": {"N": str(pages)}},
+                )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise  # a concurrent publisher got further: nothing to do
 
     def list_archive(self, first: int, last: int) -> list[ArticleRecord]:
         """Articles with sequence numbers first..last, published or retracted, in sequence order."""
@@ -850,6 +888,9 @@ class AwsStorage:
         metadata = {"sha256": hashlib.sha256(output.body).hexdigest()}
         if output.http_status is not None:
             metadata[HTTP_STATUS_METADATA] = str(output.http_status)
+        signature = (tuple(sorted(metadata.items())), output.content_type, output.cache_control)
+        if self._written.get(output.key) == signature:
+            return False  # this process wrote exactly these bytes already: no HEAD needed
         try:
             with _storage_errors():
                 existing = self.s3.head_object(Bucket=self.site_bucket, Key=output.key)
@@ -858,6 +899,7 @@ class AwsStorage:
                 and existing.get("ContentType") == output.content_type
                 and existing.get("CacheControl") == output.cache_control
             ):
+                self._written[output.key] = signature
                 return False
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") not in {"404", "NoSuchKey", "NotFound"}:
@@ -871,6 +913,7 @@ class AwsStorage:
                 CacheControl=output.cache_control,
                 Metadata=metadata,
             )
+        self._written[output.key] = signature
         return True
 
 

@@ -145,6 +145,9 @@ def publish_listings(
     """Each affected listing's page and its three feeds, once per batch. The home listing's
     feeds are the site's; with them go the Atom archive, the sitemaps, robots.txt and 404."""
     listings = {listing.id: listing for listing in [*affected_listings(changes), *always]}
+    if HOME.id in listings:
+        # Archive pages before the head feed that links to them: a reader never meets a 404.
+        publish_archive(changes, store, site, report)
     for listing in listings.values():
         latest = latest_published(store, listing, changes, site.feed_size)
         if listing == HOME:
@@ -171,20 +174,16 @@ def publish_listings(
         _write(
             store, Output(page_key(ROBOTS_PATH), render_robots(site), ROBOTS_CONTENT_TYPE, PAGE_CACHE), report
         )
-        publish_archive(changes, store, site, report)
         publish_sitemaps(changes, store, site, report)
 
 
 # -- the Atom feed's archive (RFC 5005) ------------------------------------------------------
 
 
-def archive_pages_complete(store: ArticleStore) -> int:
-    return store.last_sequence() // ARCHIVE_PAGE_SIZE
-
-
 def archive_head(store: ArticleStore) -> ArchiveLinks:
-    complete = archive_pages_complete(store)
-    return ArchiveLinks(prev_archive=archive_path(complete) if complete else None)
+    """The head feed links to the newest archive page already written, never to one in the making."""
+    written = store.archived_pages()
+    return ArchiveLinks(prev_archive=archive_path(written) if written else None)
 
 
 def archive_page_of(sequence: int) -> int:
@@ -196,12 +195,15 @@ def publish_archive(
 ) -> None:
     """Complete archive pages holding a changed article: a page fills once and then changes only
     if one of its articles is corrected or retracted (it then carries an at:deleted-entry)."""
-    complete = archive_pages_complete(store)
+    # Sequence numbers are given before their commits land: a page counts as complete once the
+    # counter is past it; articles of it still in flight re-render it when their change arrives.
+    complete = store.last_sequence() // ARCHIVE_PAGE_SIZE
+    written = store.archived_pages()
     pages = {
         archive_page_of(change.after.sequence)
         for change in changes
         if change.after.sequence and archive_page_of(change.after.sequence) <= complete
-    }
+    } | set(range(written + 1, complete + 1))
     for number in sorted(pages):
         records = store.list_archive((number - 1) * ARCHIVE_PAGE_SIZE + 1, number * ARCHIVE_PAGE_SIZE)
         entries = [store.get_canonical(record) for record in records if record.status == "published"]
@@ -216,6 +218,8 @@ def publish_archive(
         body = render_atom(entries, site, SITE_FEED, links, deleted, self_path=archive_path(number))
         atom_type = f"{FEED_TYPES['atom']}; charset=utf-8"
         _write(store, Output(page_key(archive_path(number)), body, atom_type, ARCHIVE_CACHE), report)
+    if complete > written:
+        store.set_archived_pages(complete)
 
 
 def tombstone(article: Article, site: Site) -> Tombstone:

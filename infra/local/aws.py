@@ -21,6 +21,7 @@ from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from infra.cfn import load_template, resources_of_type
+from infra.local import moto_patches
 from infra.local.persistence import Journal, item_key, remap_versions
 
 REGION = "us-east-1"
@@ -158,6 +159,7 @@ class LocalAws:
         }
 
     def start(self) -> LocalAws:
+        moto_patches.install()
         app = DomainDispatcherApplication(create_backend_app)
         self._server = make_server(self.host, 0, self._journaling(app), threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)

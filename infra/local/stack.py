@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra.cfn import resolved_environment
+from infra.cfn import resolved_environment, stream_filter_patterns
 from infra.local.aws import LocalAws, free_port
 from infra.local.gateway import Gateway
 from infra.local.queue_poller import QueuePoller
@@ -28,6 +28,9 @@ SITE_PARAMETERS = {
     "site_language": "SiteLanguage",
     "site_timezone": "SiteTimezone",
     "feed_id_authority": "FeedIdAuthority",
+    "websub_hubs": "WebSubHubs",
+    "rights_holder": "RightsHolder",
+    "usage_terms": "UsageTerms",
 }
 
 
@@ -103,6 +106,7 @@ class LocalStack:
             handlers["publisher"].lambda_handler,
             "PublisherFunction",
             dead_letter_path=self.state_dir / "publisher-dlq.jsonl",
+            filters=stream_filter_patterns(self.aws.template, "PublisherFunction"),
         ).start()
         self.notifier = QueuePoller(
             self.aws.client("sqs"),
@@ -177,5 +181,5 @@ def _fresh_handlers() -> dict[str, Any]:
     get_storage.cache_clear()
     return {
         name: importlib.import_module(f"functions.handlers.{name}")
-        for name in ("api", "publisher", "scheduler")
+        for name in ("api", "publisher", "scheduler", "notifier")
     }

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from infra.cfn import matches_filter
 from infra.local.lambda_runtime import Handler, invoke
 
 log = logging.getLogger("presswire.local.stream")
@@ -29,6 +30,7 @@ class StreamPoller:
         function_name: str,
         dead_letter_path: Path | None = None,
         interval: float = 0.05,
+        filters: list[dict[str, Any]] | None = None,
     ) -> None:
         self._streams = streams
         self._stream_arn = stream_arn
@@ -36,6 +38,7 @@ class StreamPoller:
         self._function_name = function_name
         self._dead_letter_path = dead_letter_path
         self._interval = interval
+        self._filters = filters or []
         self._stop = threading.Event()
         self._iterators: dict[str, str | None] = {}
         self._thread = threading.Thread(target=self._run, name=f"stream-{function_name}", daemon=True)
@@ -85,10 +88,14 @@ class StreamPoller:
                 continue
             response = self._streams.get_records(ShardIterator=iterator, Limit=BATCH_SIZE)
             self._iterators[shard_id] = response.get("NextShardIterator")
-            records = response.get("Records", [])
-            if records:
-                found += len(records)
-                self._deliver([self._lambda_record(record) for record in records])
+            records = [self._lambda_record(record) for record in response.get("Records", [])]
+            found += len(records)
+            # As Lambda's event filtering does: records no filter matches are dropped unseen.
+            wanted = [
+                r for r in records if not self._filters or any(matches_filter(f, r) for f in self._filters)
+            ]
+            if wanted:
+                self._deliver(wanted)
         return found
 
     def _lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:

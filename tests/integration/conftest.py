@@ -14,7 +14,7 @@ from moto import mock_aws
 
 from functions.config import get_settings
 from functions.dal.factory import get_storage
-from infra.cfn import load_template, resolved_environment
+from infra.cfn import load_template, resolved_environment, stream_filter_patterns
 from infra.local.aws import Provisioned, provision_from_template
 from infra.local.gateway import http_api_event
 from infra.local.lambda_runtime import invoke
@@ -184,7 +184,11 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
             s3=boto3.client("s3"),
             streams=streams,
             poller=StreamPoller(
-                streams, table["Table"]["LatestStreamArn"], publisher.lambda_handler, "PublisherFunction"
+                streams,
+                table["Table"]["LatestStreamArn"],
+                publisher.lambda_handler,
+                "PublisherFunction",
+                filters=stream_filter_patterns(template, "PublisherFunction"),
             ),
             notifier=notifier,
             sqs=boto3.client("sqs"),

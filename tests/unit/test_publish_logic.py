@@ -20,6 +20,7 @@ class MemoryStore:
         self.objects: dict[str, Output] = {}
         self.puts: list[str] = []
         self.months: dict[tuple[int, int], tuple[datetime, int]] = {}
+        self.archived = 0
 
     def list_listing(self, listing_id: str, status: ArticleStatus, limit: int, cursor=None, **filters):
         since, before = filters.get("published_since"), filters.get("published_before")
@@ -35,6 +36,12 @@ class MemoryStore:
 
     def last_sequence(self) -> int:
         return max((record.sequence or 0 for record in self.indexed), default=0)
+
+    def archived_pages(self) -> int:
+        return self.archived
+
+    def set_archived_pages(self, pages: int) -> None:
+        self.archived = max(self.archived, pages)
 
     def list_archive(self, first: int, last: int) -> list[ArticleRecord]:
         return sorted(
