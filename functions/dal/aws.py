@@ -614,27 +614,15 @@ class AwsStorage:
 
     def list_sitemap_months(self) -> list[tuple[int, int, datetime, int]]:
         """(year, month, lastmod, article count) of every month that ever had articles."""
-        query: dict[str, Any] = {
-            "TableName": self.table_name,
-            "IndexName": schema.LISTING_INDEX,
-            "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": schema.LISTING_PARTITION_KEY},
-            "ExpressionAttributeValues": {":pk": {"S": SITEMAP_MONTHS_LISTING}},
-        }
-        months: list[tuple[int, int, datetime, int]] = []
-        with _storage_errors():
-            for page in self.dynamodb.get_paginator("query").paginate(**query):
-                for raw in page.get("Items", []):
-                    item = _deserialize(raw)
-                    months.append(
-                        (
-                            int(item["year"]),
-                            int(item["month"]),
-                            datetime.fromisoformat(item["lastmod"]),
-                            int(item["count"]),
-                        )
-                    )
-        return months
+        return [
+            (
+                int(item["year"]),
+                int(item["month"]),
+                datetime.fromisoformat(item["lastmod"]),
+                int(item["count"]),
+            )
+            for item in self._listing_items(SITEMAP_MONTHS_LISTING)
+        ]
 
     # -- pending (embargoed) notifications ---------------------------------------------
 
@@ -651,23 +639,8 @@ class AwsStorage:
             self.dynamodb.put_item(TableName=self.table_name, Item=_serialize(item))
 
     def due_pending_notifications(self, now: datetime) -> list[tuple[str, int]]:
-        query: dict[str, Any] = {
-            "TableName": self.table_name,
-            "IndexName": schema.LISTING_INDEX,
-            "KeyConditionExpression": "#pk = :pk AND #sk <= :now",
-            "ExpressionAttributeNames": {"#pk": schema.LISTING_PARTITION_KEY, "#sk": schema.LISTING_SORT_KEY},
-            "ExpressionAttributeValues": {
-                ":pk": {"S": EMBARGOED_LISTING},
-                ":now": {"S": utc_sort_key(now, "\uffff")},
-            },
-        }
-        due: list[tuple[str, int]] = []
-        with _storage_errors():
-            for page in self.dynamodb.get_paginator("query").paginate(**query):
-                due += [
-                    (item["article_id"]["S"], int(item["revision"]["N"])) for item in page.get("Items", [])
-                ]
-        return due
+        due = self._listing_items(EMBARGOED_LISTING, upper=utc_sort_key(now, "\uffff"))
+        return [(item["article_id"], int(item["revision"])) for item in due]
 
     def delete_pending_notification(self, article_id: str, revision: int) -> None:
         with _storage_errors():
@@ -697,18 +670,7 @@ class AwsStorage:
         return Partner.model_validate(_deserialize(item)) if item else None
 
     def list_partners(self) -> list[Partner]:
-        query: dict[str, Any] = {
-            "TableName": self.table_name,
-            "IndexName": schema.LISTING_INDEX,
-            "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": schema.LISTING_PARTITION_KEY},
-            "ExpressionAttributeValues": {":pk": {"S": PARTNERS_LISTING}},
-        }
-        partners: list[Partner] = []
-        with _storage_errors():
-            for page in self.dynamodb.get_paginator("query").paginate(**query):
-                partners += [Partner.model_validate(_deserialize(item)) for item in page.get("Items", [])]
-        return partners
+        return [Partner.model_validate(item) for item in self._listing_items(PARTNERS_LISTING)]
 
     def delete_partner(self, partner_id: str) -> None:
         with _storage_errors():
@@ -760,6 +722,27 @@ class AwsStorage:
                 VisibilityTimeout=min(seconds, 43_200),
             )
 
+    def _listing_items(self, partition: str, upper: str | None = None) -> list[dict[str, Any]]:
+        """Every item of one listing partition (deserialized), optionally up to a sort key."""
+        condition = "#pk = :pk" + (" AND #sk <= :upper" if upper is not None else "")
+        names = {"#pk": schema.LISTING_PARTITION_KEY}
+        values: dict[str, Any] = {":pk": {"S": partition}}
+        if upper is not None:
+            names["#sk"] = schema.LISTING_SORT_KEY
+            values[":upper"] = {"S": upper}
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": schema.LISTING_INDEX,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        items: list[dict[str, Any]] = []
+        with _storage_errors():
+            for page in self.dynamodb.get_paginator("query").paginate(**query):
+                items += [_deserialize(item) for item in page.get("Items", [])]
+        return items
+
     # -- API keys -----------------------------------------------------------------------
 
     def get_api_key(self, key_hash: str) -> ApiKeyRecord | None:
@@ -786,18 +769,7 @@ class AwsStorage:
             )
 
     def list_api_keys(self) -> list[ApiKeyRecord]:
-        query: dict[str, Any] = {
-            "TableName": self.table_name,
-            "IndexName": schema.LISTING_INDEX,
-            "KeyConditionExpression": "#pk = :keys",
-            "ExpressionAttributeNames": {"#pk": schema.LISTING_PARTITION_KEY},
-            "ExpressionAttributeValues": {":keys": {"S": KEYS_LISTING}},
-        }
-        keys: list[ApiKeyRecord] = []
-        with _storage_errors():
-            for page in self.dynamodb.get_paginator("query").paginate(**query):
-                keys += [ApiKeyRecord.model_validate(_deserialize(item)) for item in page.get("Items", [])]
-        return keys
+        return [ApiKeyRecord.model_validate(item) for item in self._listing_items(KEYS_LISTING)]
 
     def revoke_api_key(self, key_id: str) -> ApiKeyRecord:
         matching = [key for key in self.list_api_keys() if key.key_id == key_id]
