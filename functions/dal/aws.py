@@ -253,8 +253,9 @@ class AwsStorage:
         self.notify_queue_url = notify_queue_url
         self._sqs_client = sqs_client
         self._canonical_cache = _CanonicalCache()
-        # What this process last wrote to each site key. Only this publisher writes the site
-        # bucket, so a warm function can skip the HEAD for outputs it knows are unchanged.
+        # What this process last wrote to (or found in) each site key. Only the publisher writes
+        # the site bucket, so a warm function needs no HEAD for a key it already knows: equal
+        # bytes are skipped, different ones written at once.
         self._written: dict[str, tuple[Any, ...]] = {}
 
     @cached_property
@@ -861,21 +862,13 @@ class AwsStorage:
         if output.http_status is not None:
             metadata[HTTP_STATUS_METADATA] = str(output.http_status)
         signature = (tuple(sorted(metadata.items())), output.content_type, output.cache_control)
-        if self._written.get(output.key) == signature:
+        known = self._written.get(output.key)
+        if known == signature:
             return False  # this process wrote exactly these bytes already: no HEAD needed
-        try:
-            with _storage_errors():
-                existing = self.s3.head_object(Bucket=self.site_bucket, Key=output.key)
-            if (
-                existing.get("Metadata", {}) == metadata
-                and existing.get("ContentType") == output.content_type
-                and existing.get("CacheControl") == output.cache_control
-            ):
-                self._written[output.key] = signature
+        if known is None:
+            self._check_existing(output, metadata, signature)
+            if self._written.get(output.key) == signature:
                 return False
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") not in {"404", "NoSuchKey", "NotFound"}:
-                raise
         with _storage_errors():
             self.s3.put_object(
                 Bucket=self.site_bucket,
@@ -887,6 +880,21 @@ class AwsStorage:
             )
         self._written[output.key] = signature
         return True
+
+    def _check_existing(self, output: Output, metadata: dict[str, str], signature: tuple[Any, ...]) -> None:
+        """Learn what the site bucket holds for a key this process has not written yet."""
+        try:
+            with _storage_errors():
+                existing = self.s3.head_object(Bucket=self.site_bucket, Key=output.key)
+            if (
+                existing.get("Metadata", {}) == metadata
+                and existing.get("ContentType") == output.content_type
+                and existing.get("CacheControl") == output.cache_control
+            ):
+                self._written[output.key] = signature
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in {"404", "NoSuchKey", "NotFound"}:
+                raise
 
 
 def canonical_bytes(article: Article) -> bytes:

@@ -142,39 +142,53 @@ def publish_listings(
     *,
     always: Iterable[Listing] = (),
 ) -> None:
-    """Each affected listing's page and its three feeds, once per batch. The home listing's
-    feeds are the site's; with them go the Atom archive, the sitemaps, robots.txt and 404."""
+    """Each affected listing's page and its three feeds, once per batch, the site's own first
+    (readers and partners watch those); then the Atom archive, sitemaps, robots.txt and 404."""
     listings = {listing.id: listing for listing in [*affected_listings(changes), *always]}
-    if HOME.id in listings:
-        # Archive pages before the head feed that links to them: a reader never meets a 404.
-        publish_archive(changes, store, site, report)
-    for listing in listings.values():
+    ordered = sorted(listings.values(), key=lambda listing: listing != HOME)
+    home_articles: list[Article] = []
+    for listing in ordered:
         latest = latest_published(store, listing, changes, site.feed_size)
+        articles: list[Article] = [store.get_canonical(record) for record in latest]
         if listing == HOME:
             page = render_home_page(latest, site)
+            home_articles = articles
         else:
             page = render_listing_page(listing.kind, listing.name, listing.slug, latest, site)
         _write(store, Output(page_key(listing.path), page.encode(), HTML, PAGE_CACHE), report)
-        articles: list[Article] = [store.get_canonical(record) for record in latest]
         feed = FeedSpec(listing.kind, listing.slug, listing.name)
         head = archive_head(store) if listing == HOME else None
-        feeds: dict[FeedFormat, bytes] = {
-            "rss": render_rss(articles, site, feed),
-            "atom": render_atom(articles, site, feed, head),
-            "json": render_json_feed(articles, site, feed),
-        }
-        for fmt, body in feeds.items():
-            _write(
-                store,
-                Output(page_key(feed.path(fmt)), body, f"{FEED_TYPES[fmt]}; charset=utf-8", FEED_CACHE),
-                report,
-            )
-    if HOME.id in listings:
-        _write(store, Output(NOT_FOUND_KEY, render_not_found_page(site).encode(), HTML, PAGE_CACHE), report)
-        _write(
-            store, Output(page_key(ROBOTS_PATH), render_robots(site), ROBOTS_CONTENT_TYPE, PAGE_CACHE), report
+        _write_feeds(
+            store,
+            report,
+            feed,
+            {
+                "rss": render_rss(articles, site, feed),
+                "atom": render_atom(articles, site, feed, head),
+                "json": render_json_feed(articles, site, feed),
+            },
         )
-        publish_sitemaps(changes, store, site, report)
+    if HOME.id not in listings:
+        return
+    if publish_archive(changes, store, site, report):
+        # A page was completed after the head feed was written: link the head to it now.
+        _write_feeds(
+            store,
+            report,
+            SITE_FEED,
+            {"atom": render_atom(home_articles, site, SITE_FEED, archive_head(store))},
+        )
+    _write(store, Output(NOT_FOUND_KEY, render_not_found_page(site).encode(), HTML, PAGE_CACHE), report)
+    _write(store, Output(page_key(ROBOTS_PATH), render_robots(site), ROBOTS_CONTENT_TYPE, PAGE_CACHE), report)
+    publish_sitemaps(changes, store, site, report)
+
+
+def _write_feeds(
+    store: SiteStore, report: PublishReport, feed: FeedSpec, bodies: dict[FeedFormat, bytes]
+) -> None:
+    for fmt, body in bodies.items():
+        output = Output(page_key(feed.path(fmt)), body, f"{FEED_TYPES[fmt]}; charset=utf-8", FEED_CACHE)
+        _write(store, output, report)
 
 
 # -- the Atom feed's archive (RFC 5005) ------------------------------------------------------
@@ -192,7 +206,7 @@ def archive_page_of(sequence: int) -> int:
 
 def publish_archive(
     changes: Sequence[ArticleChange], store: PublishStore, site: Site, report: PublishReport
-) -> None:
+) -> bool:
     """Complete archive pages holding a changed article: a page fills once and then changes only
     if one of its articles is corrected or retracted (it then carries an at:deleted-entry)."""
     # Sequence numbers are given before their commits land: a page counts as complete once the
@@ -220,6 +234,8 @@ def publish_archive(
         _write(store, Output(page_key(archive_path(number)), body, atom_type, ARCHIVE_CACHE), report)
     if complete > written:
         store.set_archived_pages(complete)
+        return True
+    return False
 
 
 def tombstone(article: Article, site: Site) -> Tombstone:

@@ -279,14 +279,27 @@ class LocalAws:
                     if verb in action:
                         body = action[verb]
                         touched.append((body["TableName"], body.get("Item") or body["Key"]))
-        dynamodb = self.client("dynamodb")
         tables = self._tables()
+        keys: dict[str, list[dict[str, Any]]] = {}
         for table, attributes in touched:
-            if table not in tables:
-                continue
-            key = {name: attributes[name] for name in self._table_keys[table]}
-            item = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
-            self.journal.record_item(tables[table], key, item)
+            if table in tables:
+                keys.setdefault(table, []).append(
+                    {name: attributes[name] for name in self._table_keys[table]}
+                )
+        # One BatchGetItem for the whole write (a transaction touches a dozen items).
+        for table, table_keys in keys.items():
+            found: dict[str, dict[str, Any]] = {}
+            for start in range(0, len(table_keys), 100):
+                pending: dict[str, Any] = {
+                    table: {"Keys": table_keys[start : start + 100], "ConsistentRead": True}
+                }
+                while pending:
+                    response = self.client("dynamodb").batch_get_item(RequestItems=pending)
+                    for item in response.get("Responses", {}).get(table, []):
+                        found[item_key({name: item[name] for name in self._table_keys[table]})] = item
+                    pending = response.get("UnprocessedKeys") or {}
+            for key in table_keys:
+                self.journal.record_item(tables[table], key, found.get(item_key(key)))
 
     def _restore(self) -> None:
         """Replay the journal into the fresh moto, then compact it to what is now there."""
