@@ -306,6 +306,22 @@ class AwsStorage:
         self._canonical_cache.put(cache_key, article)
         return article
 
+    def _get(self, key: dict[str, str], *, consistent: bool = True) -> dict[str, Any] | None:
+        """One item by its key, deserialized, or None."""
+        with _storage_errors():
+            response = self.dynamodb.get_item(
+                TableName=self.table_name, Key=_serialize(key), ConsistentRead=consistent
+            )
+        item = response.get("Item")
+        return _deserialize(item) if item else None
+
+    def _put_item(self, item: dict[str, Any], condition: str | None = None) -> None:
+        request: dict[str, Any] = {"TableName": self.table_name, "Item": _serialize(item)}
+        if condition:
+            request["ConditionExpression"] = condition
+        with _storage_errors():
+            self.dynamodb.put_item(**request)
+
     # -- article items ------------------------------------------------------------------
 
     def is_slug_free(self, slug: str) -> bool:
@@ -422,12 +438,8 @@ class AwsStorage:
         return item
 
     def get_record(self, article_id: str) -> ArticleRecord | None:
-        with _storage_errors():
-            response = self.dynamodb.get_item(
-                TableName=self.table_name, Key=_serialize(article_item_key(article_id)), ConsistentRead=True
-            )
-        item = response.get("Item")
-        return item_to_record(_deserialize(item)) if item else None
+        item = self._get(article_item_key(article_id))
+        return item_to_record(item) if item else None
 
     def list_revisions(self, article_id: str) -> list[Revision]:
         query: dict[str, Any] = {
@@ -444,14 +456,8 @@ class AwsStorage:
         return revisions
 
     def get_revision(self, article_id: str, revision: int) -> Revision | None:
-        with _storage_errors():
-            response = self.dynamodb.get_item(
-                TableName=self.table_name,
-                Key=_serialize(revision_item_key(article_id, revision)),
-                ConsistentRead=True,
-            )
-        item = response.get("Item")
-        return Revision.model_validate(_deserialize(item)) if item else None
+        item = self._get(revision_item_key(article_id, revision))
+        return Revision.model_validate(item) if item else None
 
     def list_listing(
         self,
@@ -512,21 +518,13 @@ class AwsStorage:
         return int(response["Attributes"]["value"]["N"])
 
     def last_sequence(self) -> int:
-        with _storage_errors():
-            response = self.dynamodb.get_item(
-                TableName=self.table_name, Key=_serialize(SEQUENCE_COUNTER_KEY), ConsistentRead=True
-            )
-        item = response.get("Item")
-        return int(item["value"]["N"]) if item else 0
+        item = self._get(SEQUENCE_COUNTER_KEY)
+        return int(item["value"]) if item else 0
 
     def archived_pages(self) -> int:
         """How many archive pages have been written (the head feed links only to those)."""
-        with _storage_errors():
-            response = self.dynamodb.get_item(
-                TableName=self.table_name, Key=_serialize(ARCHIVED_PAGES_KEY), ConsistentRead=True
-            )
-        item = response.get("Item")
-        return int(item["value"]["N"]) if item else 0
+        item = self._get(ARCHIVED_PAGES_KEY)
+        return int(item["value"]) if item else 0
 
     def set_archived_pages(self, pages: int) -> None:
         try:
@@ -610,8 +608,7 @@ class AwsStorage:
             schema.LISTING_SORT_KEY: f"{year:04d}-{month:02d}",
             "entity": "sitemap-month",
         }
-        with _storage_errors():
-            self.dynamodb.put_item(TableName=self.table_name, Item=_serialize(item))
+        self._put_item(item)
 
     def list_sitemap_months(self) -> list[tuple[int, int, datetime, int]]:
         """(year, month, lastmod, article count) of every month that ever had articles."""
@@ -636,8 +633,7 @@ class AwsStorage:
             schema.LISTING_SORT_KEY: utc_sort_key(release_at, f"{article_id}#{revision:06d}"),
             "entity": "pending-notification",
         }
-        with _storage_errors():
-            self.dynamodb.put_item(TableName=self.table_name, Item=_serialize(item))
+        self._put_item(item)
 
     def due_pending_notifications(self, now: datetime) -> list[tuple[str, int]]:
         due = self._listing_items(EMBARGOED_LISTING, upper=utc_sort_key(now, "\uffff"))
@@ -659,16 +655,11 @@ class AwsStorage:
             schema.LISTING_SORT_KEY: utc_sort_key(partner.created_at, partner.id),
             "entity": "partner",
         }
-        with _storage_errors():
-            self.dynamodb.put_item(TableName=self.table_name, Item=_serialize(item))
+        self._put_item(item)
 
     def get_partner(self, partner_id: str) -> Partner | None:
-        with _storage_errors():
-            response = self.dynamodb.get_item(
-                TableName=self.table_name, Key=_serialize(partner_item_key(partner_id)), ConsistentRead=True
-            )
-        item = response.get("Item")
-        return Partner.model_validate(_deserialize(item)) if item else None
+        item = self._get(partner_item_key(partner_id))
+        return Partner.model_validate(item) if item else None
 
     def list_partners(self) -> list[Partner]:
         return [Partner.model_validate(item) for item in self._listing_items(PARTNERS_LISTING)]
@@ -683,8 +674,7 @@ class AwsStorage:
             **delivery_item_key(delivery.partner_id, delivery.message_id),
             "entity": "delivery",
         }
-        with _storage_errors():
-            self.dynamodb.put_item(TableName=self.table_name, Item=_serialize(item))
+        self._put_item(item)
 
     def list_deliveries(self, partner_id: str, limit: int) -> list[Delivery]:
         query: dict[str, Any] = {
@@ -747,12 +737,8 @@ class AwsStorage:
     # -- API keys -----------------------------------------------------------------------
 
     def get_api_key(self, key_hash: str) -> ApiKeyRecord | None:
-        with _storage_errors():
-            response = self.dynamodb.get_item(
-                TableName=self.table_name, Key=_serialize(api_key_item_key(key_hash)), ConsistentRead=True
-            )
-        item = response.get("Item")
-        return ApiKeyRecord.model_validate(_deserialize(item)) if item else None
+        item = self._get(api_key_item_key(key_hash))
+        return ApiKeyRecord.model_validate(item) if item else None
 
     def put_api_key(self, record: ApiKeyRecord) -> None:
         item = {
@@ -762,12 +748,7 @@ class AwsStorage:
             schema.LISTING_SORT_KEY: utc_sort_key(record.created_at, record.key_id),
             "entity": "apikey",
         }
-        with _storage_errors():
-            self.dynamodb.put_item(
-                TableName=self.table_name,
-                Item=_serialize(item),
-                ConditionExpression=f"attribute_not_exists({schema.PARTITION_KEY})",
-            )
+        self._put_item(item, f"attribute_not_exists({schema.PARTITION_KEY})")
 
     def list_api_keys(self) -> list[ApiKeyRecord]:
         return [ApiKeyRecord.model_validate(item) for item in self._listing_items(KEYS_LISTING)]
@@ -794,16 +775,11 @@ class AwsStorage:
             schema.TTL_ATTRIBUTE: int(preview.expires_at.timestamp()),
             "entity": "preview",
         }
-        with _storage_errors():
-            self.dynamodb.put_item(TableName=self.table_name, Item=_serialize(item))
+        self._put_item(item)
 
     def get_preview(self, token_hash: str) -> Preview | None:
-        with _storage_errors():
-            response = self.dynamodb.get_item(
-                TableName=self.table_name, Key=_serialize(preview_item_key(token_hash)), ConsistentRead=True
-            )
-        item = response.get("Item")
-        return Preview.model_validate(_deserialize(item)) if item else None
+        item = self._get(preview_item_key(token_hash))
+        return Preview.model_validate(item) if item else None
 
     # -- media --------------------------------------------------------------------------
 
@@ -830,14 +806,11 @@ class AwsStorage:
 
     def put_media_info(self, info: MediaInfo) -> None:
         item = {**info.model_dump(mode="json"), **media_item_key(info.key), "entity": "media"}
-        with _storage_errors():
-            self.dynamodb.put_item(TableName=self.table_name, Item=_serialize(item))
+        self._put_item(item)
 
     def get_media_info(self, key: str) -> MediaInfo | None:
-        with _storage_errors():
-            response = self.dynamodb.get_item(TableName=self.table_name, Key=_serialize(media_item_key(key)))
-        item = response.get("Item")
-        return MediaInfo.model_validate(_deserialize(item)) if item else None
+        item = self._get(media_item_key(key), consistent=False)
+        return MediaInfo.model_validate(item) if item else None
 
     def presign_media_upload(self, key: str, content_type: str, length: int, expires_in: int) -> str:
         """A PUT URL that S3 honours only with exactly this Content-Type and Content-Length."""
