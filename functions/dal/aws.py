@@ -119,7 +119,6 @@ KEYS_LISTING = "keys"
 PARTNERS_LISTING = "partners"
 CHANGES_LISTING = "changes"
 EMBARGOED_LISTING = "embargoed"
-ARCHIVE_LISTING = "archive"
 SITEMAP_MONTHS_LISTING = "sitemap-months"
 SEQUENCE_COUNTER_KEY = {schema.PARTITION_KEY: "COUNTER#sequence", schema.SORT_KEY: "COUNTER"}
 ARCHIVED_PAGES_KEY = {schema.PARTITION_KEY: "COUNTER#archived-pages", schema.SORT_KEY: "COUNTER"}
@@ -160,7 +159,7 @@ def article_to_item(record: ArticleRecord) -> dict[str, Any]:
 def listing_to_item(record: ArticleRecord, listing_id: str) -> dict[str, Any]:
     """A copy of the summary in one listing: the index projects it, so a listing is one Query.
     The archive listing is ordered by publication sequence, the others by publication time."""
-    order = f"{record.sequence or 0:012d}" if listing_id == ARCHIVE_LISTING else None
+    order = f"{record.sequence or 0:012d}" if listing_id == schema.ARCHIVE_LISTING else None
     return {
         **record.model_dump(mode="json", exclude_none=True),
         **listing_item_key(record.id, listing_id),
@@ -554,7 +553,7 @@ class AwsStorage:
                     "#sk": schema.LISTING_SORT_KEY,
                 },
                 "ExpressionAttributeValues": {
-                    ":pk": {"S": listing_partition(ARCHIVE_LISTING, status)},  # type: ignore[arg-type]
+                    ":pk": {"S": listing_partition(schema.ARCHIVE_LISTING, status)},  # type: ignore[arg-type]
                     ":first": {"S": f"{first:012d}"},
                     ":last": {"S": f"{last:012d}"},
                 },

@@ -27,3 +27,7 @@ INDEXES: dict[str, tuple[str, str]] = {
 }
 
 TTL_ATTRIBUTE = "expires_at"
+
+# Not a page: every published article in publication order (lsk = zero-padded sequence), which
+# pages the Atom feed's archive.
+ARCHIVE_LISTING = "archive"

@@ -24,8 +24,6 @@ class Listing:
 
 
 HOME = Listing("home")
-# Not a page: every published article in publication order, which pages the Atom feed's archive.
-ARCHIVE = "archive"
 
 
 def listings_of(article: ArticleSummary) -> list[Listing]:

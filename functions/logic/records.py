@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 from functions.dal.aws import canonical_bytes
 from functions.dal.protocol import StoredVersion
-from functions.logic.listings import ARCHIVE, listings_of
+from functions.dal.schema import ARCHIVE_LISTING
+from functions.logic.listings import listings_of
 from functions.models.article import Article, ArticleRecord, ArticleStatus, ArticleSummary
 from functions.models.site import Site
 
@@ -38,7 +39,7 @@ def status_at(published_at: datetime, now: datetime) -> ArticleStatus:
 
 def listing_ids(record: ArticleSummary) -> list[str]:
     """Every listing item the article has: its pages' listings, and the feed archive once sequenced."""
-    return [listing.id for listing in listings_of(record)] + ([ARCHIVE] if record.sequence else [])
+    return [listing.id for listing in listings_of(record)] + ([ARCHIVE_LISTING] if record.sequence else [])
 
 
 def partner_visibility(status_before: str, after: Article, now: datetime) -> datetime | None:

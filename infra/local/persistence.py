@@ -8,7 +8,6 @@ version id are rewritten to the new one.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
@@ -108,7 +107,3 @@ def remap_versions(value: Any, versions: dict[str, str]) -> Any:
     if isinstance(value, list):
         return [remap_versions(inner, versions) for inner in value]
     return value
-
-
-def encode_body(body: bytes) -> str:
-    return base64.b64encode(body).decode("ascii")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -48,7 +48,6 @@ class Harness:
     notifier: Any = None
     sqs: Any = None
     notify_queue_url: str = ""
-    batches: list[list[dict[str, Any]]] = field(default_factory=list)
 
     def name(self, logical_id: str) -> str:
         return self.provisioned.names[logical_id]
