@@ -37,6 +37,7 @@ from functions.render.pages import (
 )
 from functions.render.sitemaps import (
     MAX_NEWS_URLS,
+    NEWS_WINDOW,
     ROBOTS_CONTENT_TYPE,
     SITEMAP_CONTENT_TYPE,
     SitemapMonth,
@@ -283,9 +284,25 @@ def publish_sitemaps(
             Output(page_key(SITEMAP_PATH), render_sitemap_index(listed, site), SITEMAP_TYPE, PAGE_CACHE),
             report,
         )
-    newest, _ = store.list_listing(HOME.id, "published", MAX_NEWS_URLS)
-    news = render_news_sitemap(merge_changes(newest, changes, HOME), site)
+    news = render_news_sitemap(news_window(store, changes), site)
     _write(store, Output(page_key(NEWS_SITEMAP_PATH), news, SITEMAP_TYPE, PAGE_CACHE), report)
+
+
+def news_window(store: ArticleStore, changes: Sequence[ArticleChange]) -> list[ArticleRecord]:
+    """The published articles of the news sitemap's two days, read as that window only: a site
+    whose latest news is old reads a handful of records, not the newest thousand."""
+    # Enough of the newest that one survives even if this batch took all the others down.
+    newest, _ = store.list_listing(HOME.id, "published", len(changes) + 1)
+    anchor = merge_changes(newest, changes, HOME)[:1]
+    if not anchor:
+        return []
+    recent, _ = store.list_listing(
+        HOME.id,
+        "published",
+        MAX_NEWS_URLS + len(changes),
+        published_since=anchor[0].published_at - NEWS_WINDOW,
+    )
+    return merge_changes(recent, changes, HOME)
 
 
 def all_published_between(store: ArticleStore, start: datetime, end: datetime) -> list[ArticleRecord]:

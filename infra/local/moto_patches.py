@@ -5,12 +5,30 @@ able to roll back, so every write gets slower as the archive grows (a 200-articl
 seconds per submit). DynamoDB checks every condition first and then applies all writes or none;
 doing exactly that needs no snapshot. Requests reach moto one at a time (infra/local/aws.py), so
 nothing can slip in between the check and the writes.
+
+Every Query sorts the whole table first (Table.all_items), and sorts by DynamoType, whose every
+comparison recomputes both values in Python: with a few thousand items a Query took ~0.2 s. The
+same order comes from sorting on the plain values DynamoType compares (cast_value), once per
+change of the table's items; and cast_value answers a string (every key here) without its chain
+of type tests.
+
+moto also walks every DynamoDB and DynamoDB Streams response through its botocore-shape
+serializer, which made half of the local stack's time go into serializing Query results and
+stream records. Those results are DynamoDB's wire JSON already, so they are dumped as they are;
+anything json cannot take as it stands (binary values) still goes through moto's serializer.
 """
 
 from __future__ import annotations
 
+import calendar
+import functools
+import json
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
+from moto import backends
+from moto.core.responses import ActionContext, ActionResult
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
@@ -20,11 +38,13 @@ from moto.dynamodb.exceptions import (
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.table import Table
 
 _WRITES = {"ConditionCheck", "Put", "Delete", "Update"}
 
 
-def _check_then_write(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+def check_then_write(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
     if len(transact_items) > 100:
         raise TooManyTransactionsException()
     planned: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
@@ -80,5 +100,107 @@ def _check_then_write(self: DynamoDBBackend, transact_items: list[dict[str, Any]
             )
 
 
+_SORTED_ITEMS = "_presswire_items_in_key_order"
+
+
+def all_items_in_key_order(self: Table) -> list[Item]:
+    """Table.all_items: the same order, sorted on plain values, and only again after a write."""
+    cached = self.__dict__.get(_SORTED_ITEMS)
+    if cached is None or cached[0] is not self.items:
+        items: list[Item] = []
+        for hash_set in self.items.values():
+            if self.range_key_attr:
+                items.extend(hash_set.values())
+            else:
+                items.append(hash_set)  # type: ignore[arg-type]
+        items.sort(
+            key=lambda item: (
+                (item.hash_key.cast_value, item.range_key.cast_value)
+                if item.range_key is not None
+                else item.hash_key.cast_value
+            )
+        )
+        cached = (self.items, items)
+        self.__dict__[_SORTED_ITEMS] = cached
+    # A copy: callers sort and filter what they get in place.
+    return list(cached[1])
+
+
+def forgetting_key_order(write: Callable[..., Any]) -> Callable[..., Any]:
+    """Table.put_item and delete_item add, replace and remove items: the cached order goes."""
+
+    @functools.wraps(write)
+    def wrapper(self: Table, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return write(self, *args, **kwargs)
+        finally:
+            self.__dict__.pop(_SORTED_ITEMS, None)
+
+    return wrapper
+
+
+_stock_cast_value = DynamoType.cast_value
+
+
+def _cast_value(self: DynamoType) -> Any:
+    """DynamoType.cast_value: a string is its own value; every other type as moto casts it."""
+    if self.type == "S":
+        return self.value
+    return _stock_cast_value.fget(self)  # type: ignore[attr-defined]
+
+
+def sorted_items_by_value(
+    self: Table, hash_key_attrs: list[str], range_key_attrs: list[str | None], items: list[Item]
+) -> list[Item]:
+    attributes = self._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs)
+    items.sort(key=lambda item: tuple(item.attrs[name].cast_value for name in attributes))
+    return items
+
+
+# Results that are wire JSON already (items, counts, stream records): nothing the shapes reshape.
+_WIRE_JSON_OPERATIONS = frozenset(
+    {
+        ("dynamodb", name)
+        for name in ("GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem")
+    }
+    | {("dynamodb", "TransactGetItems"), ("dynamodbstreams", "GetRecords")}
+)
+_serialize_through_shapes = ActionResult.execute_result
+
+
+def _unix_timestamp(value: object) -> float | int:
+    """As moto's JSON serializer writes a UTC timestamp: epoch seconds, milliseconds kept."""
+    if not isinstance(value, datetime) or value.utcoffset() not in (None, timedelta(0)):
+        raise TypeError(f"not wire JSON: {type(value).__name__}")
+    seconds = calendar.timegm(value.timetuple())
+    return seconds + (value.microsecond // 1000) / 1000.0 if value.microsecond else seconds
+
+
+def dump_wire_json(self: ActionResult, context: ActionContext) -> tuple[int, dict[str, Any], str | bytes]:
+    operation = (context.service_model.service_name, context.operation_model.name)
+    if operation in _WIRE_JSON_OPERATIONS and isinstance(self.result, dict):
+        try:
+            body = json.dumps(self.result, separators=(",", ":"), default=_unix_timestamp)
+        except TypeError:
+            pass  # binary values: the serializer base64-encodes them
+        else:
+            version = context.service_model.metadata.get("jsonVersion", "1.0")
+            return 200, {"Content-Type": f"application/x-amz-json-{version}"}, body
+    return _serialize_through_shapes(self, context)
+
+
+def _cached_module_names() -> Callable[[], Iterable[str]]:
+    names = tuple(backends.list_of_moto_modules())
+    return lambda: names
+
+
 def install() -> None:
-    DynamoDBBackend.transact_write_items = _check_then_write  # type: ignore[method-assign]
+    DynamoDBBackend.transact_write_items = check_then_write  # type: ignore[method-assign]
+    Table.all_items = all_items_in_key_order  # type: ignore[method-assign]
+    Table.put_item = forgetting_key_order(Table.put_item)  # type: ignore[method-assign]
+    Table.delete_item = forgetting_key_order(Table.delete_item)  # type: ignore[method-assign]
+    Table.sorted_items = sorted_items_by_value  # type: ignore[method-assign]
+    DynamoType.cast_value = property(_cast_value)  # type: ignore[method-assign, assignment]
+    ActionResult.execute_result = dump_wire_json  # type: ignore[method-assign, assignment]
+    # The server looks its package directory up on disk for every request's host.
+    backends.list_of_moto_modules = _cached_module_names()  # type: ignore[assignment]

@@ -11,6 +11,8 @@ from functions.logic.publish_articles import ArticleChange, publish_changes, reb
 from functions.models.article import Article, ArticleRecord, ArticleStatus, Retraction
 from functions.models.paths import page_key
 from functions.models.site import Output, Site
+from functions.render.sitemaps import MAX_NEWS_URLS
+from tests.unit.conftest import ArticleFactory
 
 
 class MemoryStore:
@@ -21,6 +23,7 @@ class MemoryStore:
         self.puts: list[str] = []
         self.months: dict[tuple[int, int], tuple[datetime, int]] = {}
         self.archived = 0
+        self.records_read: list[int] = []  # how many records each listing read returned
 
     def list_listing(self, listing_id: str, status: ArticleStatus, limit: int, cursor=None, **filters):
         since, before = filters.get("published_since"), filters.get("published_before")
@@ -32,6 +35,8 @@ class MemoryStore:
             and (since is None or record.published_at >= since)
             and (before is None or record.published_at <= before)
         ]
+        records.sort(key=lambda record: (record.published_at, record.id), reverse=True)
+        self.records_read.append(len(records[:limit]))
         return records[:limit], None
 
     def last_sequence(self) -> int:
@@ -188,3 +193,20 @@ def test_moving_an_article_to_another_section_updates_both_section_pages(
 
     assert seed_article.path not in store.text("section/hoat-dong-mat-tran/index.html")
     assert seed_article.path in store.text("section/thoi-su/index.html")
+
+
+def test_the_news_sitemap_reads_its_two_day_window_not_the_newest_thousand_articles(
+    make_article: ArticleFactory, site: Site
+) -> None:
+    articles = [make_article(hours) for hours in range(0, 6 * 1200, 6)]  # 300 days, 6 hours apart
+    store = MemoryStore(
+        indexed=[record_of(article) for article in articles[:-1]],
+        documents={article.id: article for article in articles},
+    )
+
+    publish_changes([created(articles[-1])], store, site)
+
+    news = store.text("sitemap-news.xml")
+    assert news.count("<url>") == 9  # the newest and the eight before it, up to exactly two days older
+    # No read comes near the news sitemap's cap: feeds read a feed's worth, sitemaps a month.
+    assert max(store.records_read) < MAX_NEWS_URLS // 5
