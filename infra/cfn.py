@@ -40,7 +40,7 @@ _TemplateLoader.add_multi_constructor("!", _construct_intrinsic)
 @lru_cache(maxsize=4)
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=_TemplateLoader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(handle, Loader=_TemplateLoader)  # noqa: S506 - SafeLoader subclass  # nosec B506
 
 
 def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:

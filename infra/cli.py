@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import logging
 import mimetypes
@@ -14,7 +15,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 DEFAULT_STATE_DIR = Path(".presswire")
 DEFAULT_API_URL = "http://127.0.0.1:8080/api"
@@ -22,6 +23,32 @@ DEFAULT_API_URL = "http://127.0.0.1:8080/api"
 
 class CliError(Exception):
     """Ends the command with one line on stderr and a non-zero exit."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors too are one line (and exit 2, as argparse's do)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def _problem_text(raw: bytes, fallback: str) -> str:
+    """What an error response says: an RFC 9457 problem's every field at fault, or its detail."""
+    try:
+        problem = json.loads(raw)
+    except ValueError:
+        return _one_line(raw.decode(errors="replace")) or fallback
+    if not isinstance(problem, dict):
+        return fallback
+    errors = problem.get("errors")
+    if isinstance(errors, list) and errors and all(isinstance(error, dict) for error in errors):
+        return "; ".join(f"{error.get('field')}: {error.get('message')}" for error in errors)
+    return str(problem.get("detail") or problem.get("title") or fallback)
 
 
 # -- serve -------------------------------------------------------------------------------
@@ -47,10 +74,9 @@ def serve(args: argparse.Namespace) -> int:
             schedule_every=args.schedule_every,
         )
         stack.start()
-    except OSError as error:
-        raise CliError(
-            f"cannot start the local stack on {args.host}:{args.port}: {error.strerror}"
-        ) from error
+    except (OSError, OverflowError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise CliError(f"cannot start the local stack on {args.host}:{args.port}: {reason}") from error
     key_path = args.state_dir / BOOTSTRAP_KEY_FILE
     lines = [
         "presswire is running (moto in-memory AWS; state in " + str(args.state_dir) + ")",
@@ -84,18 +110,22 @@ def _request(method: str, url: str, key: str, body: bytes, content_type: str) ->
         },
     )
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-            return json.loads(response.read() or b"{}")
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310  # nosec B310 # http(s) only, checked by the caller
+            raw = response.read()
     except urllib.error.HTTPError as error:
-        raw = error.read()
-        try:
-            problem = json.loads(raw)
-            detail = problem.get("detail") or problem.get("title") or raw.decode(errors="replace")
-        except (json.JSONDecodeError, AttributeError):
-            detail = raw.decode(errors="replace")[:200] or error.reason
+        detail = _problem_text(error.read(), str(error.reason))
         raise CliError(f"{method} {url} failed with {error.code}: {detail}") from error
     except urllib.error.URLError as error:
         raise CliError(f"cannot reach {url} ({error.reason}); is `presswire serve` running?") from error
+    except (OSError, http.client.HTTPException) as error:  # reset, timed out, a broken answer
+        raise CliError(f"{method} {url} failed: {error or type(error).__name__}") from error
+    try:
+        answer = json.loads(raw or b"{}")
+    except ValueError as error:
+        raise CliError(f"{method} {url} answered with something other than JSON") from error
+    if not isinstance(answer, dict):
+        raise CliError(f"{method} {url} answered with JSON that is not an object")
+    return answer
 
 
 def _api_key(args: argparse.Namespace) -> str:
@@ -112,7 +142,10 @@ def _api_key(args: argparse.Namespace) -> str:
 def _upload_image(api: str, key: str, path: Path, *, alt: str, caption: str) -> str:
     """POST /media for a presigned PUT, then PUT the bytes there; returns the image's site URL."""
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise CliError(f"cannot read {path}: {error.strerror}") from error
     request = {
         "filename": path.name,
         "content_type": content_type,
@@ -121,19 +154,23 @@ def _upload_image(api: str, key: str, path: Path, *, alt: str, caption: str) -> 
         "caption": caption,
     }
     ticket = _request("POST", f"{api}/media", key, json.dumps(request).encode(), "application/json")
+    if not all(isinstance(ticket.get(name), str) for name in ("upload_url", "url")):
+        raise CliError(f"POST {api}/media answered without an upload URL for {path.name}")
     upload = urllib.request.Request(  # noqa: S310 - a URL the API just signed
         ticket["upload_url"],
         data=data,
         method=ticket.get("upload_method", "PUT"),
-        headers=ticket["upload_headers"],
+        headers=ticket.get("upload_headers") or {},
     )
     try:
-        with urllib.request.urlopen(upload, timeout=120):  # noqa: S310
+        with urllib.request.urlopen(upload, timeout=120):  # noqa: S310  # nosec B310 # a URL the API just signed
             pass
     except urllib.error.HTTPError as error:
         raise CliError(f"uploading {path.name} failed with {error.code}: {error.read()[:200]!r}") from error
     except urllib.error.URLError as error:
         raise CliError(f"cannot reach the upload URL for {path.name} ({error.reason})") from error
+    except (OSError, http.client.HTTPException) as error:
+        raise CliError(f"uploading {path.name} failed: {error or type(error).__name__}") from error
     return str(ticket["url"])
 
 
@@ -171,6 +208,8 @@ def submit(args: argparse.Namespace) -> int:
 
     body = json.dumps(article, ensure_ascii=False).encode("utf-8")
     created = _request("POST", f"{api}/articles", key, body, "application/json; charset=utf-8")
+    if "id" not in created or "url" not in created:
+        raise CliError(f"POST {api}/articles answered 2xx without the article's id and url")
     print(f"id:  {created['id']}\nurl: {created['url']}")
     return 0
 
@@ -206,11 +245,25 @@ def keys_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- reconcile ---------------------------------------------------------------------------
+
+
+def reconcile(args: argparse.Namespace) -> int:
+    from infra.local.reconcile import NoRunningStack, reconcile_running_stack
+
+    try:
+        report = reconcile_running_stack(args.state_dir)
+    except NoRunningStack as error:
+        raise CliError(str(error)) from error
+    print(report.summary())
+    return 0
+
+
 # -- parsing -----------------------------------------------------------------------------
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="presswire", description="Serverless publishing for newsrooms.")
+    parser = _Parser(prog="presswire", description="Serverless publishing for newsrooms.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve_parser = commands.add_parser("serve", help="run the whole stack locally on moto")
@@ -249,6 +302,12 @@ def build_parser() -> argparse.ArgumentParser:
     revoke_parser.add_argument("key_id")
     revoke_parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     revoke_parser.set_defaults(run=keys_revoke)
+
+    reconcile_parser = commands.add_parser(
+        "reconcile", help="rewrite the running local site's missing or stale pages, feeds and sitemaps"
+    )
+    reconcile_parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    reconcile_parser.set_defaults(run=reconcile)
     return parser
 
 
@@ -257,7 +316,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except CliError as error:
-        print(f"presswire: error: {error}", file=sys.stderr)
+        print(f"presswire: error: {_one_line(str(error), 2000)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("presswire: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # the last resort: still one line, naming what failed
+        print(f"presswire: error: {type(error).__name__}: {_one_line(str(error))}", file=sys.stderr)
         return 1
 
 

@@ -7,7 +7,7 @@ import binascii
 import hashlib
 import json
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cached_property
@@ -33,6 +33,7 @@ from functions.models.article import (
     Revision,
 )
 from functions.models.errors import InvalidRequest, KeyNotFound, StorageUnavailable
+from functions.models.feeds import RecentPublication
 from functions.models.site import Output
 
 if TYPE_CHECKING:
@@ -82,6 +83,9 @@ def _storage_errors() -> Iterator[None]:
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") in _TRANSIENT_CODES:
             raise StorageUnavailable("the storage service is busy") from error
+        # S3 answers a HEAD with a bare status: a throttled or failed one has no code to read.
+        if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
+            raise StorageUnavailable("the storage service is busy") from error
         raise
     except BotoCoreError as error:
         raise StorageUnavailable("the storage service did not answer") from error
@@ -122,6 +126,7 @@ EMBARGOED_LISTING = "embargoed"
 SITEMAP_MONTHS_LISTING = "sitemap-months"
 SEQUENCE_COUNTER_KEY = {schema.PARTITION_KEY: "COUNTER#sequence", schema.SORT_KEY: "COUNTER"}
 ARCHIVED_PAGES_KEY = {schema.PARTITION_KEY: "COUNTER#archived-pages", schema.SORT_KEY: "COUNTER"}
+SITE_LEASE_KEY = {schema.PARTITION_KEY: "LEASE#site", schema.SORT_KEY: "LEASE"}
 
 
 def partner_item_key(partner_id: str) -> dict[str, str]:
@@ -368,11 +373,17 @@ class AwsStorage:
         try:
             self._transact(writes)
         except _Cancelled as cancelled:
-            if self._already_committed(record):
+            if self._already_committed(record, revision):
                 return
             if cancelled.failed_conditions == {0}:
                 raise SlugTaken(record.slug) from cancelled
             raise StorageUnavailable("the article could not be saved; retry") from cancelled
+        except StorageUnavailable:
+            # Every attempt's answer was lost (timeouts): one of them may have committed, and a
+            # client repeating its request would then create the article twice.
+            if self._already_committed(record, revision):
+                return
+            raise
 
     def save_change(
         self,
@@ -393,17 +404,23 @@ class AwsStorage:
         try:
             self._transact(writes)
         except _Cancelled as cancelled:
-            if self._already_committed(after):
+            if self._already_committed(after, revision):
                 return
             if cancelled.failed_conditions & {0, 1}:
                 raise ArticleVersionConflict(after.id) from cancelled
             raise StorageUnavailable("the change could not be saved; retry") from cancelled
+        except StorageUnavailable:
+            # As on create: a repeated request would otherwise get 412 for a change that landed.
+            if self._already_committed(after, revision):
+                return
+            raise
 
-    def _already_committed(self, record: ArticleRecord) -> bool:
+    def _already_committed(self, record: ArticleRecord, revision: Revision) -> bool:
         """A transaction the SDK retried after a lost response fails its own conditions the second
-        time: if the item now points at our S3 version, the first attempt committed."""
-        current = self.get_record(record.id)
-        return current is not None and current.content_version == record.content_version
+        time: if our revision item is there with our S3 version, an earlier attempt committed.
+        (The revision item, not the article item: a later change may have moved that on since.)"""
+        current = self.get_revision(record.id, revision.revision)
+        return current is not None and current.version_id == revision.version_id
 
     def _transact(self, writes: list[dict[str, Any]]) -> None:
         try:
@@ -539,6 +556,77 @@ class AwsStorage:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise  # a concurrent publisher got further: nothing to do
+
+    def acquire_site_lease(
+        self, owner: str, now: datetime, until: datetime
+    ) -> list[RecentPublication] | None:
+        """Hold the lease on the site's shared outputs until `until`, or None while another
+        holder's runs. Returns what was lately published under it (read strongly consistently,
+        in the same conditional write)."""
+        try:
+            with _storage_errors():
+                response = self.dynamodb.update_item(
+                    TableName=self.table_name,
+                    Key=_serialize(SITE_LEASE_KEY),
+                    UpdateExpression="SET #owner = :owner, #until = :until",
+                    ConditionExpression="attribute_not_exists(#until) OR #until < :now OR #owner = :owner",
+                    ExpressionAttributeNames={"#owner": "owner", "#until": "until"},
+                    ExpressionAttributeValues={
+                        ":owner": {"S": owner},
+                        ":until": {"S": until.astimezone(UTC).isoformat()},
+                        ":now": {"S": now.astimezone(UTC).isoformat()},
+                    },
+                    ReturnValues="ALL_NEW",
+                )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return None
+            raise
+        recent = json.loads(response["Attributes"].get("recent", {}).get("S", "[]"))
+        return [
+            RecentPublication(datetime.fromisoformat(at), article_id, int(revision))
+            for at, article_id, revision in recent
+        ]
+
+    def release_site_lease(self, owner: str, recent: Sequence[RecentPublication]) -> bool:
+        """Store what was lately published and let the lease go; False if it was no longer ours
+        (it ran out and another holder took it)."""
+        # Ids and revisions only: every write of this item also goes down the table's stream.
+        packed = json.dumps(
+            [[entry.at.astimezone(UTC).isoformat(), entry.article_id, entry.revision] for entry in recent]
+        )
+        try:
+            with _storage_errors():
+                self.dynamodb.update_item(
+                    TableName=self.table_name,
+                    Key=_serialize(SITE_LEASE_KEY),
+                    UpdateExpression="SET #recent = :recent REMOVE #owner, #until",
+                    ConditionExpression="#owner = :owner",
+                    ExpressionAttributeNames={"#owner": "owner", "#until": "until", "#recent": "recent"},
+                    ExpressionAttributeValues={":owner": {"S": owner}, ":recent": {"S": packed}},
+                )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def get_records(self, article_ids: Sequence[str]) -> list[ArticleRecord]:
+        """The current records of these articles (those that exist), read strongly consistently."""
+        records: list[ArticleRecord] = []
+        unique = list(dict.fromkeys(article_ids))
+        for start in range(0, len(unique), 100):
+            keys = [_serialize(article_item_key(article_id)) for article_id in unique[start : start + 100]]
+            pending: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
+            while pending:
+                with _storage_errors():
+                    response = self.dynamodb.batch_get_item(RequestItems=pending)
+                records += [
+                    item_to_record(_deserialize(item))
+                    for item in response.get("Responses", {}).get(self.table_name, [])
+                ]
+                pending = response.get("UnprocessedKeys") or {}
+        return records
 
     def list_archive(self, first: int, last: int) -> list[ArticleRecord]:
         """Articles with sequence numbers first..last, published or retracted, in sequence order."""
@@ -852,6 +940,10 @@ class AwsStorage:
             )
         self._written[output.key] = signature
         return True
+
+    def forget_site_outputs(self) -> None:
+        """Reconcile's container may be a day old: what it wrote then may be gone since."""
+        self._written.clear()
 
     def _check_existing(self, output: Output, metadata: dict[str, str], signature: tuple[Any, ...]) -> None:
         """Learn what the site bucket holds for a key this process has not written yet."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -17,6 +18,7 @@ from functions.models.article import (
     Preview,
     Revision,
 )
+from functions.models.feeds import RecentPublication
 from functions.models.site import Output
 
 
@@ -70,6 +72,10 @@ class ArticleStore(Protocol):
         ...
 
     def get_record(self, article_id: str) -> ArticleRecord | None: ...
+
+    def get_records(self, article_ids: Sequence[str]) -> list[ArticleRecord]:
+        """The current records of these articles (those that exist), strongly consistent."""
+        ...
 
     def next_sequence(self) -> int:
         """The next publication sequence number (pages the feed archive)."""
@@ -149,6 +155,20 @@ class SiteStore(Protocol):
     def put_sitemap_month(self, year: int, month: int, lastmod: datetime, count: int) -> None: ...
 
     def list_sitemap_months(self) -> list[tuple[int, int, datetime, int]]: ...
+
+    def forget_site_outputs(self) -> None:
+        """Forget what this process knows the site bucket holds: the next write of each output
+        compares with the bucket itself."""
+        ...
+
+    def acquire_site_lease(
+        self, owner: str, now: datetime, until: datetime
+    ) -> list[RecentPublication] | None:
+        """The lease on the site's shared outputs and the records lately published under it, or
+        None while another holder's lease runs."""
+        ...
+
+    def release_site_lease(self, owner: str, recent: Sequence[RecentPublication]) -> bool: ...
 
 
 class NotificationStore(Protocol):

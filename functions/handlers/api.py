@@ -10,13 +10,15 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
 
 from functions import clock
 from functions.config import get_settings
@@ -25,6 +27,8 @@ from functions.logic import auth, edit_article, media, previews, read_articles, 
 from functions.logic.permissions import READERS, WRITERS
 from functions.logic.submit_article import submit_article
 from functions.models.api import (
+    JSON_MEDIA_TYPE,
+    MAX_JSON_BODY_BYTES,
     ApiKeyRecord,
     ArticleDetail,
     ArticlePage,
@@ -45,6 +49,9 @@ from functions.models.api import (
     RevisionList,
     Role,
     SyndicationPage,
+    media_type,
+    read_json_body,
+    validate_body,
 )
 from functions.models.article import (
     ArticlePatch,
@@ -55,12 +62,19 @@ from functions.models.article import (
     PublishRequest,
     RetractRequest,
 )
-from functions.models.errors import InvalidRequest, PresswireError
+from functions.models.errors import (
+    MalformedBody,
+    PresswireError,
+    Problem,
+    RouteNotFound,
+    ValidationFailed,
+    field_errors,
+)
 from functions.models.site import Site
 from functions.observability import logger, metrics, tracer
 
 PROBLEM_JSON = "application/problem+json"
-JSON = "application/json"
+JSON = JSON_MEDIA_TYPE
 API_PREFIX = "/api"
 ARTICLE_ID = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f-]+$")]
 IF_MATCH = Annotated[
@@ -71,29 +85,74 @@ app = APIGatewayHttpResolver(enable_validation=True, strip_prefixes=[API_PREFIX]
 app.configure_openapi(
     title="presswire API",
     version="1.0.0",
-    description="Submit, edit and publish articles. Errors are RFC 9457 problem+json.",
+    description="Submit, edit and publish articles.\n\n"
+    "Every error is RFC 9457 application/problem+json: `type`, `title`, `status`, `detail`, the "
+    "`field` at fault and, for validation errors, `errors` (each field at fault with a message). "
+    f"Request bodies are JSON (Content-Type: {JSON}, UTF-8, at most {MAX_JSON_BODY_BYTES} bytes), "
+    "except image uploads to POST /media. Times are RFC 3339; a time without an offset is taken in "
+    "the site's time zone (Asia/Ho_Chi_Minh, UTC+07:00, for the seed site).",
     security_schemes={"bearerAuth": HTTPBearer(description="An API key: Authorization: Bearer pw_...")},
 )
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
+class _RequestValidation(OpenAPIRequestValidationMiddleware):
+    """Powertools' request validation, reading JSON bodies by this API's rules (functions.models.api):
+    a non-JSON Content-Type is 415 (Powertools would parse forms and multipart, and a multipart
+    without a boundary raises ValueError), non-UTF-8 or malformed JSON 400 (Powertools raises
+    UnicodeDecodeError), too large 413."""
+
+    def _get_body(self, app: Any) -> Any:
+        return read_json_body(app.current_event.headers.get("content-type"), _body_bytes())
+
+
+# The resolver builds each route's middleware stack from this attribute on first use.
+app._request_validation_middleware = _RequestValidation()  # type: ignore[attr-defined]
+
+_DESCRIBED: dict[int, str] = {
+    400: "Malformed request: the body is not UTF-8 JSON, or a parameter is not one this API issued",
+    401: "No valid API key",
+    403: "The key's role may not do this",
+    404: "No such resource",
+    409: "The article is not in a state that allows this, or no free slug is left",
+    412: "If-Match does not match the article's current ETag",
+    413: "The body is too large",
+    415: f"The body is not {JSON}",
+    422: "The request failed validation: `errors` lists each field at fault",
+    428: "If-Match is required",
+}
+
+
 def _problems(*statuses: int) -> dict[int, OpenAPIResponse]:
-    described = {
-        400: "Malformed request",
-        401: "No valid API key",
-        403: "The key's role may not do this",
-        404: "No such article",
-        409: "The article is not in a state that allows this",
-        412: "If-Match does not match the article's current ETag",
-        413: "Upload too large",
-        422: "The request failed validation",
-        428: "If-Match is required",
+    """The error responses of a route: problem+json with the Problem schema. 422 is always listed
+    (Powertools documents one for every validated route)."""
+    return {
+        status: {"description": _DESCRIBED[status], "content": {PROBLEM_JSON: {"model": Problem}}}
+        for status in sorted({*statuses, 422})
     }
-    return {status: {"description": f"{described[status]} (application/problem+json)"} for status in statuses}
 
 
-_READ = _problems(401, 403, 404, 422)
-_WRITE = _problems(400, 401, 403, 404, 409, 412, 422)
+def _ok(description: str, status: int = HTTPStatus.OK) -> dict[int, OpenAPIResponse]:
+    """A success response whose JSON schema is the route's return type."""
+    return {status: {"description": description}}
+
+
+_BODY = (400, 413, 415, 422)
+_READ = _problems(401, 403, 404)
+_WRITE = _problems(*_BODY, 401, 403, 404, 409, 412)
+_EDIT = _problems(*_BODY, 401, 403, 404, 409, 412, 428)
+
+
+def _body_bytes() -> bytes:
+    """The request body as sent: API Gateway base64-encodes what it does not take for text."""
+    event = app.current_event
+    raw = event.body or ""
+    if event.is_base64_encoded:
+        try:
+            return base64.b64decode(raw, validate=True)
+        except ValueError as error:
+            raise MalformedBody("the body could not be decoded") from error
+    return raw.encode("utf-8", errors="surrogatepass")
 
 
 def _site() -> Site:
@@ -118,52 +177,32 @@ def _article_response(
     return Response(status_code=status, content_type=JSON, body=body, headers=headers)
 
 
-def problem(status: int, type_slug: str, title: str, detail: str, **extensions: Any) -> Response[Any]:
-    body = {"type": f"urn:presswire:problem:{type_slug}", "title": title, "status": status, "detail": detail}
-    body.update(extensions)
-    return Response(status_code=status, content_type=PROBLEM_JSON, body=json.dumps(body, ensure_ascii=False))
+def problem(error: PresswireError) -> Response[Any]:
+    body = error.problem().model_dump_json(exclude_none=True)
+    return Response(status_code=int(error.status), content_type=PROBLEM_JSON, body=body)
 
 
 @app.exception_handler(PresswireError)
 def handle_domain_error(error: PresswireError) -> Response[Any]:
     logger.info("request refused", extra={"problem": error.type_slug, "detail": error.detail})
-    return problem(int(error.status), error.type_slug, error.title, error.detail, **error.extensions)
+    return problem(error)
 
 
 @app.exception_handler(RequestValidationError)
 def handle_validation_error(error: RequestValidationError) -> Response[Any]:
-    errors = [
-        {
-            "field": ".".join(str(part) for part in item.get("loc", ()) if part != "body") or "body",
-            "message": item.get("msg", ""),
-        }
-        for item in error.errors()
-    ]
-    if any(item.get("type") == "json_invalid" for item in error.errors()):
-        return problem(
-            400, "malformed-json", "The body is not valid JSON", errors[0]["message"], errors=errors
-        )
-    first = errors[0] if errors else {"field": "body", "message": "invalid"}
-    return problem(
-        422,
-        "validation-failed",
-        "The request failed validation",
-        f"{first['field']}: {first['message']}",
-        field=first["field"],
-        errors=errors,
-    )
+    return handle_domain_error(ValidationFailed.from_errors(field_errors(error.errors())))
 
 
 @app.not_found
 def handle_not_found(error: NotFoundError) -> Response[Any]:
-    return problem(404, "not-found", "No such route", f"{app.current_event.path} is not a route of this API")
+    return problem(RouteNotFound(f"{app.current_event.path} is not a route of this API"))
 
 
 @app.exception_handler(Exception)
 def handle_unexpected(error: Exception) -> Response[Any]:
     # The one place unexpected failures become a response; the stack trace goes to the log.
     logger.exception("unhandled error")
-    return problem(500, "internal-error", "Internal error", "the request failed; it has been logged")
+    return problem(PresswireError("the request failed; it has been logged"))
 
 
 # -- articles ------------------------------------------------------------------------------
@@ -172,7 +211,10 @@ def handle_unexpected(error: Exception) -> Response[Any]:
 @app.post(
     "/articles",
     summary="Submit an article (editors publish; reporters file drafts)",
-    responses={201: {"description": "Accepted; ETag carries the version"}, **_WRITE},
+    responses={
+        **_ok("Accepted; ETag carries the version", HTTPStatus.CREATED),
+        **_problems(*_BODY, 401, 403, 409),
+    },
     tags=["articles"],
     security=BEARER,
 )
@@ -186,7 +228,7 @@ def create_article(submission: ArticleSubmission) -> Response[ArticleResponse]:
 @app.get(
     "/articles/<article_id>",
     summary="Read one article (or one revision)",
-    responses=_READ,
+    responses={**_ok("The canonical article; ETag carries the version"), **_READ},
     tags=["articles"],
     security=BEARER,
 )
@@ -204,7 +246,11 @@ def read_article(
 
 
 @app.get(
-    "/articles", summary="List articles, newest first", responses=_READ, tags=["articles"], security=BEARER
+    "/articles",
+    summary="List articles, newest first",
+    responses={**_ok("A page of articles"), **_problems(400, 401, 403)},
+    tags=["articles"],
+    security=BEARER,
 )
 def read_articles_page(
     status: Annotated[ArticleStatus, Query()] = "published",
@@ -234,7 +280,7 @@ def read_articles_page(
 @app.put(
     "/articles/<article_id>",
     summary="Replace an article (If-Match required)",
-    responses=_problems(400, 401, 403, 404, 409, 412, 422, 428),
+    responses={**_ok("The article as changed; ETag carries the new version"), **_EDIT},
     tags=["articles"],
     security=BEARER,
 )
@@ -252,7 +298,7 @@ def replace_article(
 @app.patch(
     "/articles/<article_id>",
     summary="Change some fields of an article; a correction note publishes a correction (If-Match required)",
-    responses=_problems(400, 401, 403, 404, 409, 412, 422, 428),
+    responses={**_ok("The article as changed; ETag carries the new version"), **_EDIT},
     tags=["articles"],
     security=BEARER,
 )
@@ -270,7 +316,7 @@ def patch_article(
 @app.get(
     "/articles/<article_id>/revisions",
     summary="Every revision, oldest first",
-    responses=_READ,
+    responses={**_ok("The article's revisions"), **_READ},
     tags=["articles"],
     security=BEARER,
 )
@@ -282,7 +328,7 @@ def article_revisions(article_id: ARTICLE_ID) -> RevisionList:
 @app.post(
     "/articles/<article_id>/publish",
     summary="Publish a draft now, or schedule it (editors)",
-    responses=_WRITE,
+    responses={**_ok("The article, published or scheduled"), **_WRITE},
     tags=["lifecycle"],
     security=BEARER,
 )
@@ -303,7 +349,7 @@ def publish(
 @app.post(
     "/articles/<article_id>/retract",
     summary="Retract: the page becomes a notice, the article leaves every feed (editors)",
-    responses=_WRITE,
+    responses={**_ok("The retracted article"), **_WRITE},
     tags=["lifecycle"],
     security=BEARER,
 )
@@ -320,7 +366,7 @@ def retract(
 @app.post(
     "/articles/<article_id>/reinstate",
     summary="Undo a retraction (editors)",
-    responses=_WRITE,
+    responses={**_ok("The reinstated article"), **_problems(401, 403, 404, 409, 412)},
     tags=["lifecycle"],
     security=BEARER,
 )
@@ -335,7 +381,7 @@ def reinstate(article_id: ARTICLE_ID, if_match: IF_MATCH = None) -> Response[Art
 @app.post(
     "/articles/<article_id>/preview",
     summary="A time-limited, unguessable link to an unpublished article's page (editors)",
-    responses={201: {"description": "The preview link"}, **_WRITE},
+    responses={**_ok("The preview link", HTTPStatus.CREATED), **_problems(401, 403, 404, 409)},
     tags=["lifecycle"],
     security=BEARER,
 )
@@ -355,7 +401,10 @@ def open_preview(article_id: ARTICLE_ID) -> Response[PreviewResponse]:
 @app.get(
     "/preview/<token>",
     summary="The draft's page, for whoever holds the link",
-    responses={200: {"description": "text/html"}, **_problems(404)},
+    responses={
+        200: {"description": "The draft's page", "content": {"text/html": {"schema": {"type": "string"}}}},
+        **_problems(404),
+    },
     tags=["lifecycle"],
 )
 def view_preview(token: Annotated[str, Path(min_length=20, max_length=100)]) -> Response[str]:
@@ -370,17 +419,28 @@ def view_preview(token: Annotated[str, Path(min_length=20, max_length=100)]) -> 
 # -- media ---------------------------------------------------------------------------------
 
 
+_MEDIA_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        JSON: {"schema": MediaUploadRequest.model_json_schema()},
+        **{kind: {"schema": {"type": "string", "format": "binary"}} for kind in media.ALLOWED_TYPES},
+    },
+}
+
+
 @app.post(
     "/media",
     summary="Upload an image: JSON {filename, content_type, length, caption, credit, alt} gives a "
-    "presigned PUT (up to 10 MB); raw image bytes with their Content-Type store it directly (4 MB)",
+    "presigned PUT (up to 10 MB); raw image bytes with their Content-Type and ?filename= store it "
+    "directly (up to 4 MB)",
     responses={
-        201: {"description": "A MediaUploadTicket (JSON) or a MediaResponse (raw)"},
-        **_WRITE,
-        **_problems(413),
+        **_ok("A MediaUploadTicket (JSON) or a MediaResponse (raw)", HTTPStatus.CREATED),
+        **_problems(*_BODY, 401, 403),
     },
     tags=["media"],
     security=BEARER,
+    # The body is read by the route (JSON or image bytes), so Powertools cannot describe it.
+    openapi_extensions={"requestBody": _MEDIA_BODY},
 )
 def create_media(
     filename: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
@@ -389,22 +449,12 @@ def create_media(
     alt: Annotated[str, Query(max_length=500)] = "",
 ) -> Response[MediaUploadTicket | MediaResponse]:
     _authorize(*WRITERS)
-    event = app.current_event
-    content_type = event.headers.get("content-type", "")
-    if content_type.split(";")[0].strip().lower() == JSON:
-        try:
-            request = MediaUploadRequest.model_validate_json(event.decoded_body or "")
-        except ValidationError as error:
-            raise RequestValidationError(error.errors(include_url=False)) from error
+    content_type = app.current_event.headers.get("content-type", "")
+    data = _body_bytes()
+    if media_type(content_type) == JSON:
+        request = validate_body(MediaUploadRequest, read_json_body(content_type, data))
         ticket = media.plan_upload(get_storage(), request)
         return Response(status_code=HTTPStatus.CREATED, content_type=JSON, body=ticket)
-    if filename is None:
-        raise InvalidRequest("a direct upload names its file: ?filename=photo.jpg", field="filename")
-    raw = event.body or ""
-    try:
-        data = base64.b64decode(raw, validate=True) if event.is_base64_encoded else raw.encode("latin-1")
-    except (ValueError, UnicodeEncodeError) as error:
-        raise InvalidRequest("the upload must be the raw image bytes", field="body") from error
     stored = media.upload_media(
         get_storage(),
         filename=filename,
@@ -426,7 +476,7 @@ def create_media(
 @app.post(
     "/keys",
     summary="Create an API key (admins); the secret is shown once",
-    responses={201: {"description": "The new key"}, **_problems(401, 403, 422)},
+    responses={**_ok("The new key, with its secret", HTTPStatus.CREATED), **_problems(*_BODY, 401, 403)},
     tags=["keys"],
     security=BEARER,
 )
@@ -440,7 +490,7 @@ def create_key(request: KeyRequest) -> Response[NewKeyResponse]:
 @app.get(
     "/keys",
     summary="List API keys (admins); never their secrets",
-    responses=_problems(401, 403),
+    responses={**_ok("Every key"), **_problems(401, 403)},
     tags=["keys"],
     security=BEARER,
 )
@@ -452,7 +502,7 @@ def list_keys() -> KeyList:
 @app.delete(
     "/keys/<key_id>",
     summary="Revoke an API key (admins); effective at once",
-    responses=_READ,
+    responses={**_ok("The revoked key"), **_READ},
     tags=["keys"],
     security=BEARER,
 )
@@ -467,7 +517,7 @@ def revoke_key(key_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Key
 @app.get(
     "/syndication/articles",
     summary="The change feed: IPTC ninjs 2.0 items, oldest change first, with a next cursor (partners)",
-    responses=_problems(400, 401, 403, 422),
+    responses={**_ok("A page of changes"), **_problems(400, 401, 403)},
     tags=["syndication"],
     security=BEARER,
 )
@@ -487,7 +537,7 @@ def syndication_feed(
 @app.get(
     "/syndication/articles/<article_id>",
     summary="One article as an IPTC ninjs 2.0 item (partners); withheld while embargoed",
-    responses=_READ,
+    responses={**_ok("An IPTC ninjs 2.0 item"), **_READ},
     tags=["syndication"],
     security=BEARER,
 )
@@ -500,7 +550,10 @@ def syndication_item(article_id: ARTICLE_ID) -> Response[dict[str, Any]]:
 @app.post(
     "/partners",
     summary="Subscribe a partner's webhook (admins); the signing secret is shown once",
-    responses={201: {"description": "The subscription, with its secret"}, **_problems(401, 403, 422)},
+    responses={
+        **_ok("The subscription, with its secret", HTTPStatus.CREATED),
+        **_problems(*_BODY, 401, 403),
+    },
     tags=["partners"],
     security=BEARER,
 )
@@ -515,7 +568,7 @@ def create_partner(request: PartnerRequest) -> Response[PartnerCreated]:
 @app.get(
     "/partners",
     summary="List webhook subscriptions (admins)",
-    responses=_problems(401, 403),
+    responses={**_ok("Every subscription"), **_problems(401, 403)},
     tags=["partners"],
     security=BEARER,
 )
@@ -529,7 +582,7 @@ def list_partners() -> PartnerList:
 @app.get(
     "/partners/<partner_id>/deliveries",
     summary="The latest webhook deliveries to a partner and how they went (admins)",
-    responses=_READ,
+    responses={**_ok("The latest deliveries, newest first"), **_READ},
     tags=["partners"],
     security=BEARER,
 )
@@ -544,17 +597,22 @@ def partner_deliveries(
 @app.delete(
     "/partners/<partner_id>",
     summary="Unsubscribe a partner (admins)",
-    responses=_READ,
+    responses={204: {"description": "Unsubscribed", "content": {}}, **_READ},
     tags=["partners"],
     security=BEARER,
 )
 def delete_partner(partner_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[str]:
     _authorize("admin")
     syndication.remove_partner(get_storage(), partner_id)
-    return Response(status_code=HTTPStatus.NO_CONTENT, content_type=JSON, body="")
+    return Response(status_code=HTTPStatus.NO_CONTENT, body="")
 
 
-@app.get("/openapi.json", summary="This API's OpenAPI document", tags=["meta"])
+@app.get(
+    "/openapi.json",
+    summary="This API's OpenAPI document",
+    responses={**_ok("The OpenAPI 3.1 document"), **_problems()},
+    tags=["meta"],
+)
 def openapi_document() -> Response[dict[str, Any]]:
     return Response(
         status_code=HTTPStatus.OK, content_type=JSON, body=json.loads(app.get_openapi_json_schema())

@@ -10,7 +10,7 @@ from functions.dal.aws import MEDIA_CACHE_CONTROL
 from functions.dal.protocol import MediaStore, StoredMedia
 from functions.models.api import MediaUploadRequest, MediaUploadTicket
 from functions.models.article import MediaInfo
-from functions.models.errors import InvalidRequest, MediaTooLarge
+from functions.models.errors import InvalidRequest, MediaTooLarge, UnsupportedMediaType
 from functions.text import clean_text, slugify
 
 MEDIA_URL_PREFIX = "/media/"
@@ -50,7 +50,7 @@ def _file_name(filename: str, content_type: str) -> str:
 def upload_media(
     store: MediaStore,
     *,
-    filename: str,
+    filename: str | None,
     content_type: str,
     body: bytes,
     caption: str = "",
@@ -59,10 +59,12 @@ def upload_media(
 ) -> StoredMedia:
     content_type = content_type.split(";")[0].strip().lower()
     if content_type not in ALLOWED_TYPES:
-        raise InvalidRequest(
-            f"images must be one of {', '.join(ALLOWED_TYPES)}; got {content_type or 'no Content-Type'}",
-            field="Content-Type",
+        raise UnsupportedMediaType(
+            f"send image bytes as one of {', '.join(ALLOWED_TYPES)}, or JSON (application/json) for a "
+            f"presigned upload; got {content_type or 'no Content-Type'}"
         )
+    if not filename:
+        raise InvalidRequest("a direct upload names its file: ?filename=photo.jpg", field="filename")
     if not body:
         raise InvalidRequest("the upload is empty", field="body")
     if len(body) > MAX_DIRECT_UPLOAD_BYTES:

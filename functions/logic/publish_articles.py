@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -10,6 +10,7 @@ from typing import Protocol
 from functions.dal.protocol import ArticleStore, SiteStore
 from functions.logic.changes import ArticleChange, latest_revisions
 from functions.logic.listings import HOME, Listing, listings_of
+from functions.logic.site_lease import newest_revisions, site_lease
 from functions.models.article import Article, ArticleRecord
 from functions.models.feeds import SITE_FEED, ArchiveLinks, FeedSpec, Tombstone
 from functions.models.paths import (
@@ -112,27 +113,37 @@ def affected_listings(changes: Iterable[ArticleChange]) -> list[Listing]:
     return list(affected.values())
 
 
-def merge_changes(
-    indexed: Sequence[ArticleRecord], changes: Sequence[ArticleChange], listing: Listing
+def merge_records(
+    indexed: Sequence[ArticleRecord], overlay: Mapping[str, ArticleRecord], listing: Listing
 ) -> list[ArticleRecord]:
-    """What the index returned, corrected by this batch's own records: the index lags the table."""
-    changed_ids = {change.after.id for change in changes}
-    merged = [record for record in indexed if record.id not in changed_ids]
-    merged += [
-        change.after
-        for change in changes
-        if change.after.status == "published"
-        and listing.id in {item.id for item in listings_of(change.after)}
+    """What the index returned, corrected by the records this regeneration knows to be newer
+    (its batch's own and those lately published): the index lags the table."""
+    kept = [
+        record
+        for record in indexed
+        if record.id not in overlay or record.revision > overlay[record.id].revision
     ]
-    return newest_first(merged)
+    kept_ids = {record.id for record in kept}
+    kept += [
+        record
+        for record in overlay.values()
+        if record.id not in kept_ids
+        and record.status == "published"
+        and listing.id in {item.id for item in listings_of(record)}
+    ]
+    return newest_first(kept)
+
+
+def overlay_of(changes: Sequence[ArticleChange], known: Iterable[ArticleRecord]) -> dict[str, ArticleRecord]:
+    return newest_revisions([*known, *(change.after for change in changes)])
 
 
 def latest_published(
-    store: ArticleStore, listing: Listing, changes: Sequence[ArticleChange], limit: int
+    store: ArticleStore, listing: Listing, overlay: Mapping[str, ArticleRecord], limit: int
 ) -> list[ArticleRecord]:
-    """The listing's newest published articles, this batch included."""
+    """The listing's newest published articles, this regeneration's known records included."""
     indexed, _ = store.list_listing(listing.id, "published", limit)
-    return merge_changes(indexed, changes, listing)[:limit]
+    return merge_records(indexed, overlay, listing)[:limit]
 
 
 def publish_listings(
@@ -144,12 +155,27 @@ def publish_listings(
     always: Iterable[Listing] = (),
 ) -> None:
     """Each affected listing's page and its three feeds, once per batch, the site's own first
-    (readers and partners watch those); then the Atom archive, sitemaps, robots.txt and 404."""
+    (readers and partners watch those); then the Atom archive, sitemaps, robots.txt and 404.
+    Under the site lease: one regeneration at a time, never older than the one before."""
     listings = {listing.id: listing for listing in [*affected_listings(changes), *always]}
+    if not listings:
+        return
+    with site_lease(store, [change.after for change in changes]) as known:
+        regenerate_listings(changes, listings, store, site, report, overlay_of(changes, known))
+
+
+def regenerate_listings(
+    changes: Sequence[ArticleChange],
+    listings: Mapping[str, Listing],
+    store: PublishStore,
+    site: Site,
+    report: PublishReport,
+    overlay: Mapping[str, ArticleRecord],
+) -> None:
     ordered = sorted(listings.values(), key=lambda listing: listing != HOME)
     home_articles: list[Article] = []
     for listing in ordered:
-        latest = latest_published(store, listing, changes, site.feed_size)
+        latest = latest_published(store, listing, overlay, site.feed_size)
         articles: list[Article] = [store.get_canonical(record) for record in latest]
         if listing == HOME:
             page = render_home_page(latest, site)
@@ -171,7 +197,7 @@ def publish_listings(
         )
     if HOME.id not in listings:
         return
-    if publish_archive(changes, store, site, report):
+    if publish_archive(changes, store, site, report, overlay):
         # A page was completed after the head feed was written: link the head to it now.
         _write_feeds(
             store,
@@ -181,7 +207,7 @@ def publish_listings(
         )
     _write(store, Output(NOT_FOUND_KEY, render_not_found_page(site).encode(), HTML, PAGE_CACHE), report)
     _write(store, Output(page_key(ROBOTS_PATH), render_robots(site), ROBOTS_CONTENT_TYPE, PAGE_CACHE), report)
-    publish_sitemaps(changes, store, site, report)
+    publish_sitemaps(changes, store, site, report, overlay)
 
 
 def _write_feeds(
@@ -206,7 +232,11 @@ def archive_page_of(sequence: int) -> int:
 
 
 def publish_archive(
-    changes: Sequence[ArticleChange], store: PublishStore, site: Site, report: PublishReport
+    changes: Sequence[ArticleChange],
+    store: PublishStore,
+    site: Site,
+    report: PublishReport,
+    overlay: Mapping[str, ArticleRecord],
 ) -> bool:
     """Complete archive pages holding a changed article: a page fills once and then changes only
     if one of its articles is corrected or retracted (it then carries an at:deleted-entry)."""
@@ -220,7 +250,8 @@ def publish_archive(
         if change.after.sequence and archive_page_of(change.after.sequence) <= complete
     } | set(range(written + 1, complete + 1))
     for number in sorted(pages):
-        records = store.list_archive((number - 1) * ARCHIVE_PAGE_SIZE + 1, number * ARCHIVE_PAGE_SIZE)
+        first, last = (number - 1) * ARCHIVE_PAGE_SIZE + 1, number * ARCHIVE_PAGE_SIZE
+        records = archive_records(store.list_archive(first, last), overlay, first, last)
         entries = [store.get_canonical(record) for record in records if record.status == "published"]
         deleted = [
             tombstone(store.get_canonical(record), site) for record in records if record.status == "retracted"
@@ -239,6 +270,19 @@ def publish_archive(
     return False
 
 
+def archive_records(
+    indexed: Sequence[ArticleRecord], overlay: Mapping[str, ArticleRecord], first: int, last: int
+) -> list[ArticleRecord]:
+    """The page's articles from the index, corrected by the newer records this regeneration knows."""
+    by_id = {record.id: record for record in indexed}
+    for record in overlay.values():
+        if record.sequence and first <= record.sequence <= last:
+            seen = by_id.get(record.id)
+            if seen is None or record.revision >= seen.revision:
+                by_id[record.id] = record
+    return sorted(by_id.values(), key=lambda record: record.sequence or 0)
+
+
 def tombstone(article: Article, site: Site) -> Tombstone:
     retraction = article.retraction
     return Tombstone(
@@ -252,7 +296,11 @@ def tombstone(article: Article, site: Site) -> Tombstone:
 
 
 def publish_sitemaps(
-    changes: Sequence[ArticleChange], store: PublishStore, site: Site, report: PublishReport
+    changes: Sequence[ArticleChange],
+    store: PublishStore,
+    site: Site,
+    report: PublishReport,
+    overlay: Mapping[str, ArticleRecord],
 ) -> None:
     """The month sitemaps of the changed articles, the index of months, the news sitemap:
     each bounded by one month's or two days' articles, never the whole archive."""
@@ -284,25 +332,26 @@ def publish_sitemaps(
             Output(page_key(SITEMAP_PATH), render_sitemap_index(listed, site), SITEMAP_TYPE, PAGE_CACHE),
             report,
         )
-    news = render_news_sitemap(news_window(store, changes), site)
+    news = render_news_sitemap(news_window(store, overlay), site)
     _write(store, Output(page_key(NEWS_SITEMAP_PATH), news, SITEMAP_TYPE, PAGE_CACHE), report)
 
 
-def news_window(store: ArticleStore, changes: Sequence[ArticleChange]) -> list[ArticleRecord]:
+def news_window(store: ArticleStore, overlay: Mapping[str, ArticleRecord]) -> list[ArticleRecord]:
     """The published articles of the news sitemap's two days, read as that window only: a site
     whose latest news is old reads a handful of records, not the newest thousand."""
-    # Enough of the newest that one survives even if this batch took all the others down.
-    newest, _ = store.list_listing(HOME.id, "published", len(changes) + 1)
-    anchor = merge_changes(newest, changes, HOME)[:1]
+    # Enough of the newest that one survives even if the known records took all the others down.
+    unpublished = sum(1 for record in overlay.values() if record.status != "published")
+    newest, _ = store.list_listing(HOME.id, "published", unpublished + 1)
+    anchor = merge_records(newest, overlay, HOME)[:1]
     if not anchor:
         return []
     recent, _ = store.list_listing(
         HOME.id,
         "published",
-        MAX_NEWS_URLS + len(changes),
+        MAX_NEWS_URLS + unpublished,
         published_since=anchor[0].published_at - NEWS_WINDOW,
     )
-    return merge_changes(recent, changes, HOME)
+    return merge_records(recent, overlay, HOME)
 
 
 def all_published_between(store: ArticleStore, start: datetime, end: datetime) -> list[ArticleRecord]:

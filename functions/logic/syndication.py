@@ -8,8 +8,9 @@ from typing import Any, Protocol
 
 from functions.dal.protocol import ArticleStore, PartnerStore
 from functions.logic.notify import article_at
+from functions.logic.records import in_utc
 from functions.models.api import ApiKeyRecord, PartnerRequest
-from functions.models.article import Delivery, Partner
+from functions.models.article import Delivery, Partner, check_plausible_time
 from functions.models.errors import ArticleNotFound, InvalidRequest, PartnerNotFound
 from functions.models.site import Site
 from functions.syndication.ninjs import to_ninjs
@@ -24,17 +25,20 @@ class SyndicationStore(ArticleStore, PartnerStore, Protocol):
     pass
 
 
-def parse_since(since: str | None) -> tuple[str | None, datetime | None]:
-    """?since= is either a cursor this API issued or an RFC 3339 time."""
+def parse_since(since: str | None, site: Site) -> tuple[str | None, datetime | None]:
+    """?since= is either a cursor this API issued or an RFC 3339 time (one without an offset is
+    the site's local time, as everywhere in this API)."""
     if not since:
         return None, None
     try:
         moment = datetime.fromisoformat(since.replace("Z", "+00:00"))
     except ValueError:
         return since, None
-    if moment.tzinfo is None:
-        raise InvalidRequest("since must carry a UTC offset, e.g. 2023-05-10T16:30:00+07:00", field="since")
-    return None, moment
+    try:
+        check_plausible_time(moment)
+    except ValueError as error:
+        raise InvalidRequest(f"since {error}", field="since") from error
+    return None, in_utc(moment, site)
 
 
 def change_feed(
@@ -42,8 +46,15 @@ def change_feed(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Public changes oldest first, as the article stood at each change (pubstatus "canceled"
     for a retraction), embargoed ones only once their embargo has ended."""
-    cursor, moment = parse_since(since)
-    changes, next_cursor = store.list_changes(cursor=cursor, since=moment, until=now - SETTLE, limit=limit)
+    cursor, moment = parse_since(since, site)
+    try:
+        changes, next_cursor = store.list_changes(
+            cursor=cursor, since=moment, until=now - SETTLE, limit=limit
+        )
+    except InvalidRequest as error:
+        raise InvalidRequest(
+            "since is neither a next_cursor this API issued nor an RFC 3339 time", field="since"
+        ) from error
     return [
         to_ninjs(article_at(store, change.article_id, change.revision), site) for change in changes
     ], next_cursor

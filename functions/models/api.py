@@ -1,15 +1,122 @@
-"""Request and response shapes of the HTTP API beyond the article itself."""
+"""Request and response shapes of the HTTP API beyond the article itself, and the rules every
+request body is read by."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from functions.models.article import EVENT_TYPES, Article, ArticleSummary, Delivery, EventType, Revision
+from functions.models.errors import (
+    FieldError,
+    MalformedBody,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+    field_errors,
+)
 
 Role = Literal["reporter", "editor", "partner", "admin"]
+Slug = Annotated[str, Field(min_length=1, max_length=120)]
+
+JSON_MEDIA_TYPE = "application/json"
+# A JSON request body is at most this large (413 beyond). An article body of MAX_BODY_CHARS
+# characters fits even with every character \u-escaped; the local gateway, like API Gateway,
+# refuses anything over 10 MB before the function sees it.
+MAX_JSON_BODY_BYTES = 4 * 1024 * 1024
+MAX_URL_CHARS = 2_000
+
+
+def media_type(content_type: str | None) -> str:
+    """The media type of a Content-Type header, lower-cased, without its parameters."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def _charset(content_type: str) -> str | None:
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower()
+    return None
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def read_json_body(content_type: str | None, body: bytes) -> Any:
+    """The JSON value of a request body (None when there is none), by this API's rules: at most
+    MAX_JSON_BODY_BYTES (413), sent as application/json (415), UTF-8 and strict JSON (400)."""
+    if len(body) > MAX_JSON_BODY_BYTES:
+        raise PayloadTooLarge(
+            f"a JSON body is at most {MAX_JSON_BODY_BYTES} bytes; this one has {len(body)}; "
+            "images go through POST /media"
+        )
+    if not body:
+        return None
+    kind = media_type(content_type)
+    if kind != JSON_MEDIA_TYPE:
+        raise UnsupportedMediaType(
+            f"send the body as JSON with Content-Type: {JSON_MEDIA_TYPE}; got {kind or 'no Content-Type'}"
+        )
+    charset = _charset(content_type or "")
+    if charset not in (None, "utf-8", "utf8"):
+        raise UnsupportedMediaType(f"JSON is UTF-8; got charset={charset}")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise MalformedBody(
+            f"the body is not UTF-8: byte 0x{body[error.start]:02x} at offset {error.start} cannot be decoded"
+        ) from error
+    try:
+        return json.loads(text, parse_constant=_no_constants)
+    except json.JSONDecodeError as error:
+        raise MalformedBody(f"line {error.lineno} column {error.colno}: {error.msg}") from error
+    except RecursionError as error:
+        raise MalformedBody("the JSON is nested too deeply") from error
+    except ValueError as error:  # NaN/Infinity, or an integer of more than 4300 digits
+        raise MalformedBody(f"the body is not valid JSON: {error}") from error
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def validate_body(model: type[ModelT], value: Any) -> ModelT:
+    """A parsed JSON body as `model`; what is wrong becomes a 422 naming each field at fault."""
+    if value is None:
+        message = "a JSON body is required"
+        raise ValidationFailed.from_errors([FieldError(field="body", location="body", message=message)])
+    try:
+        return model.model_validate(value)
+    except ValidationError as error:
+        raise ValidationFailed.from_errors(field_errors(error.errors(), location="body")) from error
+
+
+def check_http_url(value: str) -> str:
+    """An absolute http(s) URL this service may store and later call or link: a host, no
+    credentials, no whitespace or control characters, at most MAX_URL_CHARS. Raises ValueError."""
+    if len(value) > MAX_URL_CHARS:
+        raise ValueError(f"must have at most {MAX_URL_CHARS} characters")
+    if any(char.isspace() or ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+        raise ValueError("must have no spaces or control characters (percent-encode them)")
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as error:
+        raise ValueError(f"must be a valid URL ({error})") from error
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError("must be an http:// or https:// URL")
+    if not parts.hostname:
+        raise ValueError("must name a host, e.g. https://partner.example/hooks")
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise ValueError("must not carry credentials (user:password@)")
+    if port == 0:
+        raise ValueError("must not use port 0")
+    return value
 
 
 class ArticleResponse(ArticleSummary):
@@ -104,11 +211,21 @@ class PartnerRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     url: str = Field(
-        min_length=8, max_length=2_000, pattern=r"^https?://[^\s]+$", description="Where to POST events"
+        min_length=8,
+        max_length=MAX_URL_CHARS,
+        # Documented for clients and generators; the validator below says precisely what is wrong.
+        json_schema_extra={"format": "uri", "pattern": r"^https?://[^\s/?#@]+([/?#]\S*)?$"},
+        description="Where to POST events: an http(s) URL without credentials (user:password@), "
+        f"at most {MAX_URL_CHARS} characters",
     )
     events: list[EventType] = Field(default_factory=lambda: list(EVENT_TYPES), min_length=1)
-    sections: list[str] = Field(default_factory=list, max_length=50, description="Section slugs; empty: all")
-    tags: list[str] = Field(default_factory=list, max_length=50, description="Tag slugs; empty: all")
+    sections: list[Slug] = Field(default_factory=list, max_length=50, description="Section slugs; empty: all")
+    tags: list[Slug] = Field(default_factory=list, max_length=50, description="Tag slugs; empty: all")
+
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, url: str) -> str:
+        return check_http_url(url)
 
 
 class PartnerResponse(BaseModel):

@@ -47,3 +47,12 @@ class Tombstone:
     ref: str  # the entry's Atom id
     when: datetime
     comment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RecentPublication:
+    """An article revision a regeneration of the site's shared outputs published, and when."""
+
+    at: datetime
+    article_id: str
+    revision: int

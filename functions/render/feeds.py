@@ -33,7 +33,7 @@ from functions.models.feeds import SITE_FEED, ArchiveLinks, FeedSpec, Tombstone
 from functions.models.paths import ATOM_PATH, FEED_TYPES, RSS_PATH, archive_path
 from functions.models.site import Site
 from functions.render.environment import listing_heading
-from functions.text import clean_text
+from functions.text import clean_text, strip_xml_illegal
 
 # RSS_PATH and ATOM_PATH live in functions.models.paths; they stay importable from here for
 # the callers that predate it.
@@ -265,7 +265,11 @@ def _build(
     # An archive page is a piece of the site's feed, so it carries that feed's id (RFC 5005 §4).
     fg.id(feed_id(site, feed))
     fg.title(feed_title(site, feed))
-    fg.subtitle(feed_subtitle(site, feed))
+    subtitle = feed_subtitle(site, feed)
+    # Atom <subtitle> is plain text, but RSS <description> (channel and item alike) is read as
+    # HTML: a listing's subtitle holds a section, tag or author name, which must not reach
+    # readers as markup, so it is escaped once more (as the item descriptions are).
+    fg.subtitle(str(escape(subtitle)) if fmt == "rss" else subtitle)
     fg.language(site.language)
     fg.generator(GENERATOR)
     if rights(site):
@@ -316,7 +320,8 @@ def _fill_entry(fe: FeedEntry, article: Article, site: Site) -> list[_Link]:
     # description() also overwrites the Atom content, so content() must come last.
     fe.summary(summary)
     fe.description(str(escape(summary)))
-    fe.content(clean_text(absolutize_urls(article.body_html, site)), type="html")
+    # Serialized HTML gets XML hygiene only: NFC over markup can rewrite it (strip_xml_illegal).
+    fe.content(strip_xml_illegal(absolutize_urls(article.body_html, site)), type="html")
 
     author = clean_text(article.author.name)
     fe.author(name=author)

@@ -24,7 +24,7 @@ from functions.render.feeds import (
     media_images,
     uri,
 )
-from functions.text import clean_text
+from functions.text import clean_text, strip_xml_illegal
 
 __all__ = ["JSON_FEED_VERSION", "render_json_feed"]
 
@@ -65,7 +65,8 @@ def _item(article: Article, site: Site) -> dict[str, Any]:
         "id": entry_id(article, site),
         "url": uri(site.absolute(article.path)),
         "title": clean_text(article.title),
-        "content_html": clean_text(absolutize_urls(article.body_html, site)),
+        # XML-style hygiene only, as in the feeds: NFC over markup can rewrite it (strip_xml_illegal).
+        "content_html": strip_xml_illegal(absolutize_urls(article.body_html, site)),
     }
     summary = clean_text(article.summary)
     if summary:

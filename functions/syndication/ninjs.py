@@ -32,7 +32,7 @@ from functions.models.article import Article, ArticleStatus, Correction, Image
 from functions.models.paths import listing_path
 from functions.models.site import Site
 from functions.render.feeds import absolutize_urls, entry_id
-from functions.text import clean_text
+from functions.text import clean_text, strip_xml_illegal
 
 __all__ = [
     "NINJS_MEDIA_TYPE",
@@ -106,7 +106,8 @@ def to_ninjs(article: Article, site: Site) -> dict[str, Any]:
     if descriptions:
         item["descriptions"] = descriptions
     if not retracted:
-        body = clean_text(absolutize_urls(article.body_html, site))
+        # Markup gets no NFC here: normalizing serialized HTML can rewrite it (strip_xml_illegal).
+        body = strip_xml_illegal(absolutize_urls(article.body_html, site))
         item["bodies"] = [{"role": "main", "contenttype": "text/html", "value": body}]
 
     item["by"] = clean_text(article.author.name)

@@ -7,6 +7,7 @@ parsers (nh3/html5ever for sanitizing, the stdlib ``html.parser`` for reading), 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 
 import nh3
 
-from functions.text.normalize import clean_text
+from functions.text.normalize import clean_text, strip_xml_illegal
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -121,11 +122,15 @@ def sanitize_html(html: str) -> str:
 
     URLs must be http, https, mailto or relative; script/style (and similar) are dropped with
     their content. External links get ``rel="noopener noreferrer nofollow"``; site-relative links
-    are left alone so internal linking is not nofollowed. The result is NFC and free of
-    XML-illegal characters, so it can be escaped into feeds. Idempotent.
+    are left alone so internal linking is not nofollowed. Every text node and attribute value is
+    ``clean_text``-clean (NFC, no XML-illegal characters), so the result can be escaped into
+    feeds, and NFC of the whole result is the result itself. Idempotent.
     """
     cleaned = nh3.clean(
-        clean_text(html),
+        # Only removal here: NFC over markup is unsafe (see strip_xml_illegal), and the text is
+        # normalized after parsing, node by node, which also covers characters that arrive as
+        # character references.
+        strip_xml_illegal(html),
         tags=set(ALLOWED_TAGS),
         clean_content_tags=set(_DROP_WITH_CONTENT),
         # "*": empty set, otherwise nh3 keeps its default generic attributes (lang, title).
@@ -134,9 +139,9 @@ def sanitize_html(html: str) -> str:
         link_rel=None,
         strip_comments=True,
     )
-    # Character references such as "&#11;" decode to XML-illegal characters inside nh3, so the
-    # output needs the same hygiene as the input.
-    return clean_text(_rewrite_start_tags(cleaned, _external_link_rel))
+    # Character references such as "&#11;" or "e&#x301;" decode inside nh3 to XML-illegal or
+    # unnormalized characters, so the output needs the same hygiene as the input, per token.
+    return _rewrite_start_tags(cleaned, _external_link_rel, hygiene=True)
 
 
 def body_to_html(body: str, body_format: Literal["html", "markdown", "text"]) -> str:
@@ -244,24 +249,44 @@ def _escape_attribute(value: str) -> str:
 class _StartTagRewriter(HTMLParser):
     """Re-emits markup verbatim except for start tags the callback chooses to rebuild.
 
-    Character references are kept unconverted so text round-trips without re-escaping.
+    Character references are kept unconverted so text round-trips without re-escaping. With
+    ``hygiene``, every token (a tag, or a run of text between tags and references) goes through
+    ``clean_text`` on its own: normalizing tokens separately can never merge a character into
+    the markup around it, as normalizing the serialized document as a whole can.
     """
 
-    def __init__(self, rewrite: _StartTagRewrite) -> None:
+    def __init__(self, rewrite: _StartTagRewrite, *, hygiene: bool = False) -> None:
         super().__init__(convert_charrefs=False)
         self._rewrite = rewrite
+        self._hygiene = hygiene
+        self._text: list[str] = []
         self.out: list[str] = []
+
+    def _emit(self, markup: str) -> None:
+        self._flush_text()
+        self.out.append(clean_text(markup) if self._hygiene else markup)
+
+    def _flush_text(self) -> None:
+        # The parser may hand one text run over in pieces; a letter and its combining mark must
+        # be normalized together.
+        if not self._text:
+            return
+        text = "".join(self._text)
+        self._text.clear()
+        if self._hygiene:
+            text = _detach_from_markup(self.out[-1] if self.out else "", clean_text(text))
+        self.out.append(text)
 
     def _start(self, tag: str, attrs: _Attrs, self_closing: bool) -> None:
         new_attrs = self._rewrite(tag, attrs)
         if new_attrs is None:
-            self.out.append(self.get_starttag_text() or "")
+            self._emit(self.get_starttag_text() or "")
             return
         rendered = "".join(
             f" {name}" if value is None else f' {name}="{_escape_attribute(value)}"'
             for name, value in new_attrs
         )
-        self.out.append(f"<{tag}{rendered}{' /' if self_closing else ''}>")
+        self._emit(f"<{tag}{rendered}{' /' if self_closing else ''}>")
 
     def handle_starttag(self, tag: str, attrs: _Attrs) -> None:
         self._start(tag, attrs, self_closing=False)
@@ -270,32 +295,49 @@ class _StartTagRewriter(HTMLParser):
         self._start(tag, attrs, self_closing=True)
 
     def handle_endtag(self, tag: str) -> None:
-        self.out.append(f"</{tag}>")
+        self._emit(f"</{tag}>")
 
     def handle_data(self, data: str) -> None:
-        self.out.append(data)
+        self._text.append(data)
 
     def handle_entityref(self, name: str) -> None:
-        self.out.append(f"&{name};")
+        self._emit(f"&{name};")
 
     def handle_charref(self, name: str) -> None:
-        self.out.append(f"&#{name};")
+        self._emit(f"&#{name};")
 
     def handle_comment(self, data: str) -> None:
-        self.out.append(f"<!--{data}-->")
+        self._emit(f"<!--{data}-->")
 
     def handle_decl(self, decl: str) -> None:
-        self.out.append(f"<!{decl}>")
+        self._emit(f"<!{decl}>")
 
     def handle_pi(self, data: str) -> None:
-        self.out.append(f"<?{data}>")
+        self._emit(f"<?{data}>")
 
     def unknown_decl(self, data: str) -> None:
-        self.out.append(f"<![{data}]>")
+        self._emit(f"<![{data}]>")
+
+    def close(self) -> None:
+        super().close()
+        self._flush_text()
 
 
-def _rewrite_start_tags(html: str, rewrite: _StartTagRewrite) -> str:
-    rewriter = _StartTagRewriter(rewrite)
+def _detach_from_markup(markup: str, text: str) -> str:
+    """``text`` as it may follow ``markup`` so that NFC of the two together changes neither.
+
+    ">" followed by U+0338 COMBINING LONG SOLIDUS OVERLAY composes into "≯" (likewise "<" and
+    "="): whoever normalizes the serialized document later (a feed reader, a partner, our own
+    code before this existed) would lose the tag's end and read the text as attributes. Such a
+    leading mark is written as a character reference instead, which means the same text.
+    """
+    if markup and text and not unicodedata.is_normalized("NFC", markup[-1] + text[0]):
+        return f"&#x{ord(text[0]):x};{text[1:]}"
+    return text
+
+
+def _rewrite_start_tags(html: str, rewrite: _StartTagRewrite, *, hygiene: bool = False) -> str:
+    rewriter = _StartTagRewriter(rewrite, hygiene=hygiene)
     rewriter.feed(html)
     rewriter.close()
     return "".join(rewriter.out)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slugify import slugify as _library_slugify
 
-from functions.text.normalize import clean_text
+from functions.text.normalize import clean_line
 
 DEFAULT_MAX_LENGTH = 80
 
@@ -27,7 +27,10 @@ def slugify(value: str, max_length: int = DEFAULT_MAX_LENGTH) -> str:
     if max_length < 1:
         raise ValueError("max_length must be at least 1")
     # NFC first so that an NFD "đ"-with-combining-marks sequence matches the replacement table.
-    text = clean_text(value)
+    # clean_line, not clean_text: invisible characters (zero width space, BOM, word joiner, bidi
+    # controls) are dropped rather than read as word breaks, so the slug follows what readers
+    # see ("Ô\u200bMôn" reads "ÔMôn" and slugs "omon").
+    text = clean_line(value)
     slug = _library_slugify(text, replacements=_VIETNAMESE_REPLACEMENTS, lowercase=True)
     return _truncate(slug, max_length)
 

@@ -20,6 +20,8 @@ from botocore.config import Config
 from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from functions.dal.aws import SITE_LEASE_KEY
+from functions.dal.schema import PARTITION_KEY
 from infra.cfn import load_template, resources_of_type
 from infra.local import moto_patches
 from infra.local.persistence import Journal, item_key, remap_versions
@@ -35,6 +37,8 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
+# Leases coordinate running processes; they are not state a restart should bring back.
+LEASE_PREFIX = SITE_LEASE_KEY[PARTITION_KEY].split("#")[0] + "#"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -166,7 +170,7 @@ class LocalAws:
         self._thread.start()
         # moto's backends are per process: a second stack in the same process starts from nothing.
         reset = urllib.request.Request(self.endpoint_url + "/moto-api/reset", method="POST")  # noqa: S310
-        urllib.request.urlopen(reset, timeout=10).close()  # noqa: S310 - our own loopback server
+        urllib.request.urlopen(reset, timeout=10).close()  # noqa: S310 - our own loopback server  # nosec B310
         self._provision()
         if self.state_dir is not None:
             self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -282,6 +286,10 @@ class LocalAws:
         tables = self._tables()
         keys: dict[str, list[dict[str, Any]]] = {}
         for table, attributes in touched:
+            # A lease coordinates running processes: one restored after a restart would be a
+            # dead holder's, and keep the new process waiting for it to run out.
+            if attributes.get(PARTITION_KEY, {}).get("S", "").startswith(LEASE_PREFIX):
+                continue
             if table in tables:
                 keys.setdefault(table, []).append(
                     {name: attributes[name] for name in self._table_keys[table]}

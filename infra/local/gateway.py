@@ -25,8 +25,11 @@ log = logging.getLogger("presswire.local.gateway")
 
 API_PREFIX = "/api"
 MEDIA_PREFIX = "/media/"
-# API Gateway rejects larger payloads before Lambda sees them (Lambda's limit is 6 MB).
-MAX_API_BODY = 6 * 1024 * 1024
+# An HTTP API's payload limit: API Gateway answers 413 before the function sees a larger body. The
+# function refuses less itself (JSON bodies over 4 MB, direct uploads over 4 MB: Lambda's own
+# synchronous payload limit is 6 MB, base64 included).
+MAX_API_BODY = 10 * 1024 * 1024
+PROBLEM_TYPE_PREFIX = "urn:presswire:problem:"
 _TEXT_TYPES = (
     "application/json",
     "application/problem+json",
@@ -166,18 +169,82 @@ class Gateway:
         if request.command != "HEAD":
             request.wfile.write(body)
 
-    def _problem(self, request: BaseHTTPRequestHandler, status: int, title: str, detail: str) -> None:
-        body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    def _problem(
+        self,
+        request: BaseHTTPRequestHandler,
+        status: int,
+        type_slug: str,
+        title: str,
+        detail: str,
+        field: str | None = "body",
+    ) -> None:
+        """The API's own problem+json shape, for what the gateway refuses before the function."""
+        body: dict[str, Any] = {
+            "type": PROBLEM_TYPE_PREFIX + type_slug,
+            "title": title,
+            "status": status,
+            "detail": detail,
+        }
+        if field:
+            body["field"] = field
         payload = json.dumps(body).encode()
+        # The unread rest of a refused body must not be taken for the next request.
+        request.close_connection = True
         self._send(request, status, {"Content-Type": "application/problem+json"}, payload)
 
-    def _api(self, request: BaseHTTPRequestHandler, path: str, query: str) -> None:
-        length = int(request.headers.get("Content-Length") or 0)
+    def _read_body(self, request: BaseHTTPRequestHandler) -> bytes | None:
+        """The request body, or None once a problem has been answered (too large, bad framing)."""
+        if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked(request)
+        declared = (request.headers.get("Content-Length") or "0").strip()
+        if not declared.isdigit():
+            self._problem(
+                request,
+                400,
+                "invalid-request",
+                "Invalid Content-Length",
+                f"not a length: {declared[:40]}",
+                "Content-Length",
+            )
+            return None
+        length = int(declared)
         if length > MAX_API_BODY:
-            request.close_connection = True
-            self._problem(request, 413, "Request body too large", f"the limit is {MAX_API_BODY} bytes")
+            self._too_large(request)
+            return None
+        return request.rfile.read(length) if length else b""
+
+    def _read_chunked(self, request: BaseHTTPRequestHandler) -> bytes | None:
+        body = bytearray()
+        while True:
+            size_line = request.rfile.readline(1024).split(b";", 1)[0].strip()
+            try:
+                size = int(size_line, 16)
+            except ValueError:
+                self._problem(request, 400, "invalid-request", "Invalid chunked body", "bad chunk size")
+                return None
+            if size == 0:
+                while request.rfile.readline(8192).strip():  # trailers
+                    pass
+                return bytes(body)
+            if len(body) + size > MAX_API_BODY:
+                self._too_large(request)
+                return None
+            body += request.rfile.read(size)
+            request.rfile.readline(8)  # the CRLF after each chunk
+
+    def _too_large(self, request: BaseHTTPRequestHandler) -> None:
+        self._problem(
+            request,
+            413,
+            "body-too-large",
+            "The request body is too large",
+            f"the API takes bodies of at most {MAX_API_BODY} bytes; images go through presigned uploads",
+        )
+
+    def _api(self, request: BaseHTTPRequestHandler, path: str, query: str) -> None:
+        body = self._read_body(request)
+        if body is None:
             return
-        body = request.rfile.read(length) if length else b""
         headers: dict[str, str] = {}
         for name, value in request.headers.items():
             lowered = name.lower()
@@ -187,7 +254,9 @@ class Gateway:
             result = invoke(self.api_handler, "ApiFunction", event)
         except Exception:
             log.exception("the API function failed")
-            self._problem(request, 500, "Internal Server Error", "the API function raised an error")
+            self._problem(
+                request, 500, "internal-error", "Internal error", "the API function raised an error", None
+            )
             return
         response_headers = dict(result.get("headers") or {})
         payload = result.get("body") or ""

@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from infra.local.aws import LocalAws
-from infra.local.stack import STACK_FILE
+from infra.local.state import running_stack
 
 if TYPE_CHECKING:
     from functions.dal.aws import AwsStorage
     from functions.models.api import ApiKeyRecord, Role
-
-
-def _running_stack(state_dir: Path) -> dict[str, str] | None:
-    path = state_dir / STACK_FILE
-    if not path.exists():
-        return None
-    info = json.loads(path.read_text(encoding="utf-8"))
-    try:
-        os.kill(int(info["pid"]), 0)
-    except (OSError, ValueError, KeyError):
-        return None
-    return info
 
 
 @contextmanager
@@ -37,7 +23,7 @@ def local_storage(state_dir: Path) -> Iterator[AwsStorage]:
 
     from functions.dal.aws import AwsStorage
 
-    running = _running_stack(state_dir)
+    running = running_stack(state_dir)
     local: LocalAws | None = None
     if running is not None:
         endpoint, table = running["aws_endpoint"], running["table"]

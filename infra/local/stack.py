@@ -9,17 +9,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from functions.config import ENVIRONMENT_VARIABLES as SETTINGS
 from infra.cfn import resolved_environment, stream_filter_patterns
 from infra.local.aws import LocalAws, free_port
 from infra.local.gateway import Gateway
 from infra.local.queue_poller import QueuePoller
 from infra.local.schedule import ScheduleRunner, schedule_seconds
+from infra.local.state import STACK_FILE
 from infra.local.stream_poller import StreamPoller
 
 log = logging.getLogger("presswire.local")
 
 BOOTSTRAP_KEY_FILE = "bootstrap-key"
-STACK_FILE = "stack.json"
 # template.yaml parameter -> key accepted in a --site JSON file (as in examples/seed/seed-site.json)
 SITE_PARAMETERS = {
     "site_name": "SiteName",
@@ -84,7 +85,8 @@ class LocalStack:
         self.aws = LocalAws(state_dir=self.state_dir, host=self.host).start()
         # The port is fixed before the handlers load: the site URL is part of their settings.
         port = self.port or free_port(self.host)
-        os.environ.update(self._function_environment(f"http://{self.host}:{port}"))
+        environment = self._function_environment(f"http://{self.host}:{port}")
+        os.environ.update(environment)
         handlers = _fresh_handlers()
         from functions.config import get_settings
         from functions.dal.factory import get_storage
@@ -128,6 +130,8 @@ class LocalStack:
                     "url": self.url,
                     "aws_endpoint": self.aws.endpoint_url,
                     "table": settings.table_name,
+                    # `presswire reconcile` renders with exactly the functions' settings.
+                    "environment": {name: environment[name] for name in SETTINGS if name in environment},
                 }
             ),
             encoding="utf-8",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -197,3 +198,14 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
         yield harness
     get_settings.cache_clear()
     get_storage.cache_clear()
+
+
+# What tests/integration/test_faults.py injected and found, printed after the run.
+FAULT_TALLY: Counter[str] = Counter()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if FAULT_TALLY:
+        terminalreporter.section("fault injection")
+        for name, count in FAULT_TALLY.items():
+            terminalreporter.write_line(f"{name}: {count}")

@@ -227,7 +227,8 @@ def test_uploaded_media_must_really_be_an_allowed_image_type(harness: Harness) -
         "POST", "/media", b"not a jpeg", headers={"content-type": "image/jpeg"}, query="filename=x.jpg"
     )
 
-    assert wrong_type.status == 400
+    assert wrong_type.status == 415  # an unsupported media type, as RFC 9110 names it
+    assert wrong_type.json()["field"] == "Content-Type"
     assert lying.status == 400
 
 

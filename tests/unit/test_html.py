@@ -337,3 +337,34 @@ def test_html_to_text_of_seed_body_starts_with_first_paragraph_and_includes_capt
     assert SEED_CAPTION_1 in text
     assert "<" not in text
     assert "  " not in text
+
+
+# --- normalization happens per text node, never over the serialized markup ------------------
+
+
+@pytest.mark.parametrize("mark", ["&#x338;", "&#824;", "\u0338"])
+def test_a_combining_mark_after_a_tag_cannot_merge_into_it(mark):
+    # NFC composes ">" + U+0338 into "≯": normalizing the serialized HTML would turn the text after
+    # <em> into attributes of an element named "em≯" (an event handler, here).
+    cleaned = sanitize_html(f"<p><em>{mark} onmouseover=alert(1) x</em></p>")
+    assert cleaned == "<p><em>&#x338; onmouseover=alert(1) x</em></p>"
+    assert unicodedata.normalize("NFC", cleaned) == cleaned
+    assert sanitize_html(cleaned) == cleaned
+
+
+@pytest.mark.parametrize("body_format", ["markdown", "text"])
+def test_markdown_and_text_bodies_starting_with_a_combining_mark_keep_their_text(body_format):
+    html = body_to_html("\u0338 onmouseover=alert(1)", body_format)
+    assert html.startswith("<p>&#x338; onmouseover=alert(1)</p>")
+    assert html_to_text(html) == "\u0338 onmouseover=alert(1)"
+
+
+def test_character_references_are_normalized_per_text_node_and_attribute():
+    assert (
+        sanitize_html('<p>e&#x301;<img src="/a.jpg" alt="e&#x301;"></p>')
+        == '<p>é<img src="/a.jpg" alt="é"></p>'
+    )
+
+
+def test_bidi_overrides_from_character_references_are_removed():
+    assert sanitize_html("<p>&#x202E;gpj.exe</p>") == "<p>gpj.exe</p>"

@@ -110,3 +110,14 @@ def test_unique_slug_of_empty_base_is_just_the_number():
 def test_unique_slug_rejects_negative_attempt():
     with pytest.raises(ValueError, match="attempt"):
         unique_slug("x", -1)
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\ufeff", "\u2060"])
+def test_invisible_characters_are_removed_from_slugs_not_read_as_word_breaks(invisible):
+    # "Ô\u200bMôn" shows as "ÔMôn": the slug follows what readers see.
+    assert slugify(f"Ô{invisible}Môn") == "omon"
+
+
+@pytest.mark.parametrize("control", ["\u202e", "\u2067", "\u200f"])
+def test_bidi_controls_do_not_change_a_slug(control):
+    assert slugify(f"{control}Ô Môn{control}") == "o-mon"

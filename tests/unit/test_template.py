@@ -424,9 +424,13 @@ def test_notifier_policy_is_what_delivering_notifications_needs(resources):
     assert {"Fn::Sub": "${SiteBucket.Arn}/*"} not in resources_named
 
 
-@pytest.mark.parametrize("function", ["PublisherFunction", "SchedulerFunction", "ApiFunction"])
+@pytest.mark.parametrize("function", ["PublisherFunction", "SchedulerFunction"])
 def test_functions_that_notify_may_send_to_the_notify_queue(resources, function):
     assert _allowed(resources, function, NOTIFY_QUEUE_ARN) == {"sqs:SendMessage"}
+
+
+def test_the_api_sends_no_notifications_so_it_may_not_use_the_notify_queue(resources):
+    assert _allowed(resources, "ApiFunction", NOTIFY_QUEUE_ARN) == set()
 
 
 def test_cloudfront_reads_media_but_never_canonical_articles(resources):
