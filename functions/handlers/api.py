@@ -523,7 +523,12 @@ def revoke_key(key_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Key
 )
 def syndication_feed(
     since: Annotated[
-        str | None, Query(max_length=2048, description="A cursor from next_cursor, or an RFC 3339 time")
+        str | None,
+        Query(
+            max_length=2048,
+            description="A cursor from next_cursor, or an RFC 3339 time (without an offset: in the "
+            "site's time zone, Asia/Ho_Chi_Minh for the seed site)",
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> SyndicationPage:

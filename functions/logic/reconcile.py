@@ -89,13 +89,14 @@ class ReconcileReport:
         return sum(self.fixed.values())
 
     def absorb(self, published: PublishReport, article_pages: dict[str, OutputKind]) -> None:
-        for key in published.unchanged:
+        # A key twice: a page rendered again after a change landed, or an output shared by
+        # several batches rewritten by a later one; it was checked, and fixed, once.
+        for key in dict.fromkeys([*published.unchanged, *published.written]):
             self._check(key, article_pages)
-        for key in published.written:
-            self._check(key, article_pages)
+        for key in dict.fromkeys(published.written):
             if key not in article_pages:
                 if key in self._shared_fixed:
-                    continue  # rewritten by a later batch: a change landed in between
+                    continue
                 self._shared_fixed.add(key)
             self.fixed[output_kind(key, article_pages)] += 1
             if len(self.fixed_keys) < MAX_LISTED_KEYS:
@@ -119,7 +120,8 @@ class ReconcileReport:
 
     def summary(self) -> str:
         """One line: what was checked, and what was fixed."""
-        head = f"reconciled {self.articles} articles, {self.checked} outputs: "
+        articles = f"{self.articles} article{'' if self.articles == 1 else 's'}"
+        head = f"reconciled {articles}, {self.checked} outputs: "
         if not self.fixed_total:
             return head + "nothing to fix"
         kinds = ", ".join(

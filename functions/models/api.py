@@ -4,6 +4,7 @@ request body is read by."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
@@ -73,13 +74,30 @@ def read_json_body(content_type: str | None, body: bytes) -> Any:
             f"the body is not UTF-8: byte 0x{body[error.start]:02x} at offset {error.start} cannot be decoded"
         ) from error
     try:
-        return json.loads(text, parse_constant=_no_constants)
+        value = json.loads(text, parse_constant=_no_constants)
+        # Strict UTF-8 has no surrogates, so only a \u escape can bring one, and json pairs the
+        # valid ones: what is left cannot be stored (UTF-8 cannot encode it) and is dropped.
+        return _without_surrogates(value) if _SURROGATE_ESCAPE.search(text) else value
     except json.JSONDecodeError as error:
         raise MalformedBody(f"line {error.lineno} column {error.colno}: {error.msg}") from error
     except RecursionError as error:
         raise MalformedBody("the JSON is nested too deeply") from error
     except ValueError as error:  # NaN/Infinity, or an integer of more than 4300 digits
         raise MalformedBody(f"the body is not valid JSON: {error}") from error
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("", value)
+    if isinstance(value, list):
+        return [_without_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_surrogates(key): _without_surrogates(item) for key, item in value.items()}
+    return value
 
 
 ModelT = TypeVar("ModelT", bound=BaseModel)

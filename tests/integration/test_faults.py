@@ -16,8 +16,9 @@ Fault kinds:
 - beyond retries, on every attempt of one call: an error, throttling, a connect timeout (none
   applied), a read timeout (each attempt applied, every answer lost). Each changes the path's
   course, so each is its own run, at the first ordinal of a call site: every kind at every call
-  site of submit, schedule and notify; the publisher re-renders the whole batch on every retry,
-  so its call sites take the four kinds in turn.
+  site of submit (the API: cheap runs, and a client that sees the answers); on the other paths
+  (whose runs re-render or re-deliver) the call sites of one operation take the kinds in turn,
+  the read timeout first, so every operation gets its answer lost after it was applied.
 
 Then what AWS does: an API client repeats a request that got a 5xx; the stream mapping retries
 the publisher (honouring its partial batch response) and then parks the batch, which is redriven;
@@ -63,7 +64,8 @@ from functions.logic import publish_articles, site_lease
 from functions.logic.listings import listings_of
 from functions.logic.records import listing_ids
 from functions.models.article import ArticleRecord
-from functions.models.paths import page_key, sitemap_month_path
+from functions.models.paths import archive_path, page_key, sitemap_month_path
+from functions.models.site import Site
 from infra.cfn import load_template, stream_filter_patterns
 from infra.local import moto_patches, stream_poller
 from infra.local.lambda_runtime import invoke
@@ -93,10 +95,6 @@ class FaultKind:
     name: str
     effect: Effect
     attempts: int  # how many attempts of the call fail
-
-    @property
-    def absorbed(self) -> bool:
-        return self.attempts < CLIENT_ATTEMPTS
 
 
 ABSORBED = (
@@ -383,8 +381,8 @@ class Drivers:
         self.sqs = harness.sqs
         self.queue = harness.notify_queue_url
         self.dead_queue = harness.name("NotifyDeadLetterQueue")
-        self.parked = 0
         self.redriven = 0
+        self.moved = 0
 
     def _publisher(self, event: dict[str, Any], context: Any) -> Any:
         try:
@@ -415,7 +413,6 @@ class Drivers:
             return
         records = [json.loads(line) for line in self.dead_letters.read_text(encoding="utf-8").splitlines()]
         self.dead_letters.unlink()
-        self.parked += len(records)
         for record in records:  # docs/deploy.md: fetch each parked batch again and invoke the publisher
             result = invoke(self._publisher, "PublisherFunction", {"Records": [record]})
             assert not result["batchItemFailures"], "the redriven batch failed again"
@@ -496,7 +493,7 @@ class Drivers:
             for message in messages:
                 self.sqs.send_message(QueueUrl=self.queue, MessageBody=message["Body"])
                 self.sqs.delete_message(QueueUrl=self.dead_queue, ReceiptHandle=message["ReceiptHandle"])
-                self.parked += 1
+                self.moved += 1
                 moved = True
 
 
@@ -569,15 +566,12 @@ class Ledger:
                 )
                 if url not in self._body(feed, bodies):
                     missing.append(feed)
-        month = record.published_at.astimezone(self.harness_zone())
+        month = record.published_at.astimezone(Site.from_settings(get_settings()).zone)
         if url not in self._body(page_key(sitemap_month_path(month.year, month.month)), bodies):
             missing.append("its month's sitemap")
+        if record.sequence and url not in self._body(page_key(archive_path(record.sequence)), bodies):
+            missing.append("its archive page")  # one article to a page here: every one is complete
         return missing
-
-    def harness_zone(self) -> Any:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo("Asia/Ho_Chi_Minh")
 
     def _body(self, key: str, bodies: dict[str, str]) -> str:
         if key not in bodies:
@@ -730,6 +724,8 @@ def world(harness: Harness, clock: Clock, tmp_path: Path, monkeypatch: pytest.Mo
     for effect, count in gate.injected.items():
         FAULT_TALLY[f"  by {effect}"] += count
     FAULT_TALLY["fault runs"] += world.runs
+    FAULT_TALLY["publisher batches parked and redriven"] += drive.redriven
+    FAULT_TALLY["notifications dead-lettered and moved back"] += drive.moved
     FAULT_TALLY["observations"] += observer.looks
     FAULT_TALLY["feed or listing entries seen before their page"] += len(observer.ahead_of_page)
 
@@ -1062,7 +1058,7 @@ def feeds_and_sitemap(world: World) -> list[str]:
         )
         for name in ("rss.xml", "atom.xml", "feed.json")
     ]
-    return [*feeds, "its month's sitemap"]
+    return [*feeds, "its month's sitemap", "its archive page"]
 
 
 @pytest.mark.xfail(
