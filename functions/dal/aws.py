@@ -319,6 +319,18 @@ class AwsStorage:
         item = response.get("Item")
         return _deserialize(item) if item else None
 
+    def _update_if(self, key: dict[str, str], **request: Any) -> dict[str, Any] | None:
+        """An UpdateItem whose ConditionExpression may fail: its raw answer, or None if it did."""
+        try:
+            with _storage_errors():
+                return dict(
+                    self.dynamodb.update_item(TableName=self.table_name, Key=_serialize(key), **request)
+                )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return None
+            raise
+
     def _put_item(self, item: dict[str, Any], condition: str | None = None) -> None:
         request: dict[str, Any] = {"TableName": self.table_name, "Item": _serialize(item)}
         if condition:
@@ -543,19 +555,14 @@ class AwsStorage:
         return int(item["value"]) if item else 0
 
     def set_archived_pages(self, pages: int) -> None:
-        try:
-            with _storage_errors():
-                self.dynamodb.update_item(
-                    TableName=self.table_name,
-                    Key=_serialize(ARCHIVED_PAGES_KEY),
-                    UpdateExpression="SET #value = :pages",
-                    ConditionExpression="attribute_not_exists(#value) OR #value < :pages",
-                    ExpressionAttributeNames={"#value": "value"},
-                    ExpressionAttributeValues={":pages": {"N": str(pages)}},
-                )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise  # a concurrent publisher got further: nothing to do
+        # A failed condition means a concurrent publisher got further: nothing to do.
+        self._update_if(
+            ARCHIVED_PAGES_KEY,
+            UpdateExpression="SET #value = :pages",
+            ConditionExpression="attribute_not_exists(#value) OR #value < :pages",
+            ExpressionAttributeNames={"#value": "value"},
+            ExpressionAttributeValues={":pages": {"N": str(pages)}},
+        )
 
     def acquire_site_lease(
         self, owner: str, now: datetime, until: datetime
@@ -563,25 +570,20 @@ class AwsStorage:
         """Hold the lease on the site's shared outputs until `until`, or None while another
         holder's runs. Returns what was lately published under it (read strongly consistently,
         in the same conditional write)."""
-        try:
-            with _storage_errors():
-                response = self.dynamodb.update_item(
-                    TableName=self.table_name,
-                    Key=_serialize(SITE_LEASE_KEY),
-                    UpdateExpression="SET #owner = :owner, #until = :until",
-                    ConditionExpression="attribute_not_exists(#until) OR #until < :now OR #owner = :owner",
-                    ExpressionAttributeNames={"#owner": "owner", "#until": "until"},
-                    ExpressionAttributeValues={
-                        ":owner": {"S": owner},
-                        ":until": {"S": until.astimezone(UTC).isoformat()},
-                        ":now": {"S": now.astimezone(UTC).isoformat()},
-                    },
-                    ReturnValues="ALL_NEW",
-                )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return None
-            raise
+        response = self._update_if(
+            SITE_LEASE_KEY,
+            UpdateExpression="SET #owner = :owner, #until = :until",
+            ConditionExpression="attribute_not_exists(#until) OR #until < :now OR #owner = :owner",
+            ExpressionAttributeNames={"#owner": "owner", "#until": "until"},
+            ExpressionAttributeValues={
+                ":owner": {"S": owner},
+                ":until": {"S": until.astimezone(UTC).isoformat()},
+                ":now": {"S": now.astimezone(UTC).isoformat()},
+            },
+            ReturnValues="ALL_NEW",
+        )
+        if response is None:
+            return None
         recent = json.loads(response["Attributes"].get("recent", {}).get("S", "[]"))
         return [
             RecentPublication(datetime.fromisoformat(at), article_id, int(revision))
@@ -595,21 +597,14 @@ class AwsStorage:
         packed = json.dumps(
             [[entry.at.astimezone(UTC).isoformat(), entry.article_id, entry.revision] for entry in recent]
         )
-        try:
-            with _storage_errors():
-                self.dynamodb.update_item(
-                    TableName=self.table_name,
-                    Key=_serialize(SITE_LEASE_KEY),
-                    UpdateExpression="SET #recent = :recent REMOVE #owner, #until",
-                    ConditionExpression="#owner = :owner",
-                    ExpressionAttributeNames={"#owner": "owner", "#until": "until", "#recent": "recent"},
-                    ExpressionAttributeValues={":owner": {"S": owner}, ":recent": {"S": packed}},
-                )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        released = self._update_if(
+            SITE_LEASE_KEY,
+            UpdateExpression="SET #recent = :recent REMOVE #owner, #until",
+            ConditionExpression="#owner = :owner",
+            ExpressionAttributeNames={"#owner": "owner", "#until": "until", "#recent": "recent"},
+            ExpressionAttributeValues={":owner": {"S": owner}, ":recent": {"S": packed}},
+        )
+        return released is not None
 
     def get_records(self, article_ids: Sequence[str]) -> list[ArticleRecord]:
         """The current records of these articles (those that exist), read strongly consistently."""
