@@ -198,17 +198,23 @@ def encode_cursor(last_evaluated_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(plain, sort_keys=True).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, expected_keys: set[str]) -> dict[str, Any]:
+def decode_cursor(cursor: str, partition: str, lowest: str = "", highest: str = "\uffff") -> dict[str, Any]:
+    """The ExclusiveStartKey of a listing Query. Cursors are not signed, so a forged one is held to
+    the Query it continues: DynamoDB refuses a start key outside the Query's partition or sort key
+    range with a ValidationException, which must be the caller's 400, not a 500."""
+    refused = InvalidRequest("the cursor is not one this API issued", field="cursor")
     try:
         plain = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError) as error:
-        raise InvalidRequest("the cursor is not one this API issued", field="cursor") from error
+        raise refused from error
     if (
         not isinstance(plain, dict)
-        or set(plain) != expected_keys
-        or not all(isinstance(value, str) for value in plain.values())
+        or set(plain) != _LISTING_CURSOR_KEYS
+        or not all(isinstance(value, str) and value for value in plain.values())
+        or plain[schema.LISTING_PARTITION_KEY] != partition
+        or not lowest <= plain[schema.LISTING_SORT_KEY] <= highest
     ):
-        raise InvalidRequest("the cursor is not one this API issued", field="cursor")
+        raise refused
     return {name: {"S": value} for name, value in plain.items()}
 
 
@@ -526,7 +532,8 @@ class AwsStorage:
         if filters:
             query["FilterExpression"] = " AND ".join(filters)
         if cursor:
-            query["ExclusiveStartKey"] = decode_cursor(cursor, _LISTING_CURSOR_KEYS)
+            sort_range = (values[":since"]["S"], values[":before"]["S"]) if ":since" in values else ()
+            query["ExclusiveStartKey"] = decode_cursor(cursor, values[":pk"]["S"], *sort_range)
         with _storage_errors():
             response = self.dynamodb.query(**query)
         records = [item_to_record(_deserialize(item)) for item in response.get("Items", [])]
@@ -665,7 +672,9 @@ class AwsStorage:
             "Limit": limit,
         }
         if cursor:
-            query["ExclusiveStartKey"] = decode_cursor(cursor, _LISTING_CURSOR_KEYS)
+            query["ExclusiveStartKey"] = decode_cursor(
+                cursor, CHANGES_LISTING, values[":from"]["S"], values[":until"]["S"]
+            )
         with _storage_errors():
             response = self.dynamodb.query(**query)
         items = response.get("Items", [])
@@ -830,7 +839,15 @@ class AwsStorage:
             schema.LISTING_SORT_KEY: utc_sort_key(record.created_at, record.key_id),
             "entity": "apikey",
         }
-        self._put_item(item, f"attribute_not_exists({schema.PARTITION_KEY})")
+        try:
+            self._put_item(item, f"attribute_not_exists({schema.PARTITION_KEY})")
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            # The secret is fresh randomness, so the only item that can already hold its hash is
+            # this very put, retried by botocore after its first answer was lost.
+            if self.get_api_key(record.key_hash) != record:
+                raise
 
     def list_api_keys(self) -> list[ApiKeyRecord]:
         return [ApiKeyRecord.model_validate(item) for item in self._listing_items(KEYS_LISTING)]

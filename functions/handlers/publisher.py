@@ -42,8 +42,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             return
         old_image = stream.old_image if stream else None
         change = ArticleChange(item_to_record(old_image) if old_image else None, item_to_record(new_image))
-        changes.append(change)
         publish_article(change, store, site, report)
+        # Only a change whose page is written goes into this batch's listings and announcements.
+        changes.append(change)
 
     with processor(records=event["Records"], handler=handle_record):
         processor.process()

@@ -110,17 +110,25 @@ class StreamPoller:
         shaped["dynamodb"] = dynamodb
         return shaped
 
-    def _deliver(self, records: list[dict[str, Any]]) -> None:
+    def _deliver(self, records: list[dict[str, Any]], retries: int = MAX_RETRIES) -> None:
         pending = records
-        for attempt in range(MAX_RETRIES + 1):
+        for attempt in range(retries + 1):
             try:
                 result = invoke(self._handler, self._function_name, {"Records": pending}) or {}
                 failures = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
             except Exception:
                 log.exception("publisher invocation failed (attempt %d)", attempt + 1)
+                if len(pending) > 1:
+                    # BisectBatchOnFunctionError (template.yaml): a batch the function failed as a
+                    # whole is split in two, each half retried on its own, in order, so one poison
+                    # record parks only itself.
+                    half = len(pending) // 2
+                    self._deliver(pending[:half], retries - attempt)
+                    self._deliver(pending[half:], retries - attempt)
+                    return
                 failures = {record["dynamodb"]["SequenceNumber"] for record in pending}
             if not failures:
-                self.delivered += len(records)
+                self.delivered += len(pending)
                 return
             # As Lambda does with ReportBatchItemFailures: retry from the first failed record on.
             first = next(
@@ -128,6 +136,7 @@ class StreamPoller:
                 for index, record in enumerate(pending)
                 if record["dynamodb"]["SequenceNumber"] in failures
             )
+            self.delivered += first
             pending = pending[first:]
             time.sleep(min(2.0, 0.1 * 2**attempt))
         log.error("giving up on %d stream records; see the dead-letter file", len(pending))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -154,8 +155,9 @@ def seed_article() -> dict[str, Any]:
     return json.loads((SEED_DIR / "seed-article.json").read_text(encoding="utf-8"))
 
 
-@pytest.fixture
-def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
+@contextmanager
+def running_harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
+    """The API, publisher and notifier on moto, provisioned from template.yaml."""
     with mock_aws():
         template = load_template()
         provisioned = provision_from_template(template, lambda service: boto3.client(service))
@@ -198,6 +200,20 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
         yield harness
     get_settings.cache_clear()
     get_storage.cache_clear()
+
+
+@pytest.fixture
+def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
+    with running_harness(monkeypatch) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def module_harness() -> Iterator[Harness]:
+    """One harness for a whole module, for tests that only read what they create themselves
+    (setting one up takes about half a second)."""
+    with pytest.MonkeyPatch.context() as monkeypatch, running_harness(monkeypatch) as running:
+        yield running
 
 
 # What tests/integration/test_faults.py injected and found, printed after the run.

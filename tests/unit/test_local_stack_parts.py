@@ -5,9 +5,14 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from infra.local import stream_poller
 from infra.local.gateway import http_api_event, object_key_for_path
 from infra.local.persistence import Journal, remap_versions
+from infra.local.stream_poller import StreamPoller
 
 
 def test_directory_urls_map_to_index_html_like_the_cloudfront_function() -> None:
@@ -79,3 +84,28 @@ def test_a_torn_last_journal_line_is_ignored_and_everything_before_it_is_kept(tm
 
     assert [entry["kind"] for entry in entries] == ["item", "object"]
     assert journal.blob(entries[1]["blob"]) == b"{}"
+
+
+def test_a_batch_the_publisher_fails_as_a_whole_is_bisected_so_only_the_poison_record_is_parked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stream_poller.time, "sleep", lambda seconds: None)
+    records = [{"dynamodb": {"SequenceNumber": f"{number:03d}"}} for number in range(8)]
+    poison = "005"
+    handled: list[str] = []
+
+    def publisher(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        sequence_numbers = [record["dynamodb"]["SequenceNumber"] for record in event["Records"]]
+        if poison in sequence_numbers:
+            raise RuntimeError("the listings of this batch could not be written")
+        handled.extend(sequence_numbers)
+        return {"batchItemFailures": []}
+
+    dead_letters = tmp_path / "dead-letters.jsonl"
+    poller = StreamPoller(None, "arn:stream", publisher, "PublisherFunction", dead_letters)
+    poller._deliver(records)
+
+    assert handled == ["000", "001", "002", "003", "004", "006", "007"]
+    lines = dead_letters.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["dynamodb"]["SequenceNumber"] for line in lines] == [poison]
+    assert poller.delivered == 7
