@@ -30,14 +30,18 @@ print("\n".join(d for d in deps if name(d) not in sys.argv[1:]))
 endef
 export READ_DEPENDENCIES
 
+# One target per function of template.yaml.
+FUNCTION_TARGETS = build-ApiFunction build-PublisherFunction build-SchedulerFunction \
+	build-NotifierFunction build-ReconcilerFunction
+
 # `make build-ApiFunction` by hand, outside SAM.
 ifndef ARTIFACTS_DIR
-build-ApiFunction build-PublisherFunction build-SchedulerFunction build-NotifierFunction: ARTIFACTS_DIR = .aws-sam/make/$@
+$(FUNCTION_TARGETS): ARTIFACTS_DIR = .aws-sam/make/$@
 endif
 
-.PHONY: build-ApiFunction build-PublisherFunction build-SchedulerFunction build-NotifierFunction
+.PHONY: $(FUNCTION_TARGETS)
 
-build-ApiFunction build-PublisherFunction build-SchedulerFunction build-NotifierFunction:
+$(FUNCTION_TARGETS):
 	@echo "$@: functions/ and templates/ -> $(ARTIFACTS_DIR)"
 	@mkdir -p "$(ARTIFACTS_DIR)"
 	@tar -cf - --exclude=__pycache__ --exclude='*.pyc' functions templates | tar -xf - -C "$(ARTIFACTS_DIR)"

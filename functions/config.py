@@ -29,7 +29,51 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "RIGHTS_HOLDER": "rights_holder",
     "USAGE_TERMS": "usage_terms",
     "NOTIFY_QUEUE_URL": "notify_queue_url",
+    "CORS_ALLOWED_ORIGINS": "cors_allowed_origins",
+    "ALLOW_PRIVATE_WEBHOOKS": "allow_private_webhooks",
 }
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def cors_origin(value: str) -> str:
+    """One browser origin, exactly as browsers write it in the Origin header (RFC 6454):
+    scheme://host[:port], lower case, ASCII, no default port, no path. Raises ValueError.
+
+    Matching is exact (API Gateway compares strings), so anything a browser would never send,
+    such as a trailing slash or an upper-case host, would silently never match: it is refused
+    here with the form to write instead."""
+    if value == "*":
+        raise ValueError(
+            "'*' is not accepted: any web page could then call the API with a key its user holds; "
+            "name each origin, e.g. https://cms.example.vn"
+        )
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not an origin ({error})") from error
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        raise ValueError(
+            f"{value!r} is not an origin: write scheme://host[:port], e.g. https://cms.example.vn"
+        )
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(f"{value!r} is not an origin: it carries credentials")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"{value!r} is not an origin: an origin has no path, query or fragment")
+    try:
+        host = parts.hostname.encode("idna").decode("ascii")
+    except UnicodeError as error:
+        raise ValueError(f"{value!r} is not an origin: its host is not a valid DNS name") from error
+    if ":" in host:
+        host = f"[{host}]"
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        host = f"{host}:{port}"
+    canonical = f"{scheme}://{host}"
+    if value != canonical:
+        raise ValueError(f"{value!r} is not written as browsers send it; write {canonical}")
+    return value
 
 
 class Settings(BaseModel):
@@ -55,6 +99,16 @@ class Settings(BaseModel):
     rights_holder: str = Field(default="", description="Copyright holder named in syndicated items")
     usage_terms: str = Field(default="", description="Usage terms for partners, in syndicated items")
     notify_queue_url: str = Field(default="", description="SQS queue of the notifier (webhooks, WebSub)")
+    cors_allowed_origins: str = Field(
+        default="",
+        description="Comma-separated browser origins (https://cms.example.vn) that may call the API; "
+        "empty: no CORS, so browsers refuse every other origin",
+    )
+    allow_private_webhooks: bool = Field(
+        default=False,
+        description="Let partner webhooks use plain http and reach private, loopback and link-local "
+        "addresses: only for the local stack, whose partners listen on 127.0.0.1",
+    )
 
     @field_validator("site_url")
     @classmethod
@@ -63,6 +117,21 @@ class Settings(BaseModel):
         if parts.scheme not in {"http", "https"} or not parts.netloc:
             raise ValueError("SITE_URL must be an absolute http(s) URL")
         return value.rstrip("/")
+
+    @field_validator("cors_allowed_origins")
+    @classmethod
+    def _exact_origins(cls, value: str) -> str:
+        if value:
+            for origin in value.split(","):
+                try:
+                    cors_origin(origin)
+                except ValueError as error:
+                    raise ValueError(f"CORS_ALLOWED_ORIGINS: {error}") from error
+        return value
+
+    @property
+    def cors_origins(self) -> tuple[str, ...]:
+        return tuple(value for value in self.cors_allowed_origins.split(",") if value)
 
     @property
     def tag_authority(self) -> str:

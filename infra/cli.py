@@ -14,6 +14,7 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -54,6 +55,9 @@ def _problem_text(raw: bytes, fallback: str) -> str:
 # -- serve -------------------------------------------------------------------------------
 
 
+STOP_GRACE_SECONDS = 15
+
+
 def serve(args: argparse.Namespace) -> int:
     from infra.local.stack import BOOTSTRAP_KEY_FILE, LocalStack, load_site_overrides
 
@@ -71,6 +75,7 @@ def serve(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             site_overrides=overrides,
+            cors_origins=tuple(args.cors_origin or ()),
             schedule_every=args.schedule_every,
         )
         stack.start()
@@ -83,6 +88,8 @@ def serve(args: argparse.Namespace) -> int:
         f"  site: {stack.url}/",
         f"  api:  {stack.url}/api",
     ]
+    if stack.cors_origins:
+        lines.append(f"  cors: {', '.join(stack.cors_origins)}")
     if stack.bootstrap_key:
         lines.append(f"  editor key (shown once; also in {key_path}): {stack.bootstrap_key}")
     else:
@@ -91,7 +98,11 @@ def serve(args: argparse.Namespace) -> int:
     print("\n".join(lines), flush=True)
     stopping.wait()
     print("stopping...", flush=True)
-    stack.stop()
+    # A publish or schedule run in flight may hold a worker for a while on a loaded machine; the
+    # journal already has every accepted write, so stopping waits for them only so long.
+    stopper = threading.Thread(target=stack.stop, name="stop", daemon=True)
+    stopper.start()
+    stopper.join(timeout=STOP_GRACE_SECONDS)
     # Everything worth keeping is in the fsync'd journal: skip the interpreter's final garbage
     # collection of moto's in-memory AWS, which takes tens of seconds once the site is large.
     logging.shutdown()
@@ -102,7 +113,14 @@ def serve(args: argparse.Namespace) -> int:
 # -- submit ------------------------------------------------------------------------------
 
 
-def _request(method: str, url: str, key: str, body: bytes, content_type: str) -> dict[str, Any]:
+def _request(
+    method: str,
+    url: str,
+    key: str,
+    body: bytes,
+    content_type: str,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
     request = urllib.request.Request(  # noqa: S310 - the URL scheme is checked by the caller
         url,
         data=body,
@@ -111,6 +129,7 @@ def _request(method: str, url: str, key: str, body: bytes, content_type: str) ->
             "Authorization": f"Bearer {key}",
             "Content-Type": content_type,
             "Accept": "application/json",
+            **(headers or {}),
         },
     )
     try:
@@ -211,7 +230,16 @@ def submit(args: argparse.Namespace) -> int:
         article["body"] = rewrite_image_sources(article["body"], uploaded)
 
     body = json.dumps(article, ensure_ascii=False).encode("utf-8")
-    created = _request("POST", f"{api}/articles", key, body, "application/json; charset=utf-8")
+    # One key per invocation: should this request be sent again (a retry after a lost answer),
+    # the API answers with the article it created instead of creating a second one.
+    created = _request(
+        "POST",
+        f"{api}/articles",
+        key,
+        body,
+        "application/json; charset=utf-8",
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
     if "id" not in created or "url" not in created:
         raise CliError(f"POST {api}/articles answered 2xx without the article's id and url")
     print(f"id:  {created['id']}\nurl: {created['url']}")
@@ -266,6 +294,16 @@ def reconcile(args: argparse.Namespace) -> int:
 # -- parsing -----------------------------------------------------------------------------
 
 
+def _cors_origin(value: str) -> str:
+    """An argparse type: the origin as Settings will take it, so a typo is a usage error at once."""
+    from functions.config import cors_origin
+
+    try:
+        return cors_origin(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="presswire", description="Serverless publishing for newsrooms.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -276,6 +314,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     serve_parser.add_argument(
         "--site", type=Path, help="JSON site settings, e.g. examples/seed/seed-site.json"
+    )
+    serve_parser.add_argument(
+        "--cors-origin",
+        action="append",
+        type=_cors_origin,
+        metavar="ORIGIN",
+        help="a browser origin allowed to call the API, e.g. http://localhost:5173 (repeatable; "
+        "as template.yaml's CorsAllowedOrigins; default: none, no CORS)",
     )
     serve_parser.add_argument(
         "--schedule-every",

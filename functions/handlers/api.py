@@ -19,14 +19,18 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BeforeValidator
 
 from functions import clock
 from functions.config import get_settings
 from functions.dal.factory import get_storage
+from functions.dal.idempotency import SUBMIT, Replayable, run_once
 from functions.logic import auth, edit_article, media, previews, read_articles, syndication
 from functions.logic.permissions import READERS, WRITERS
 from functions.logic.submit_article import submit_article
 from functions.models.api import (
+    IDEMPOTENCY_KEY_MAX_CHARS,
+    IDEMPOTENCY_KEY_PATTERN,
     JSON_MEDIA_TYPE,
     MAX_JSON_BODY_BYTES,
     ApiKeyRecord,
@@ -49,6 +53,7 @@ from functions.models.api import (
     RevisionList,
     Role,
     SyndicationPage,
+    check_idempotency_key,
     media_type,
     read_json_body,
     validate_body,
@@ -81,6 +86,8 @@ IF_MATCH = Annotated[
     str | None, Header(description="The ETag of your last read of the article (required for PUT and PATCH)")
 ]
 
+# No cors=CORSConfig(...): API Gateway answers CORS before the function and discards the function's
+# own CORS headers (template.yaml, HttpApi CorsConfiguration; infra/local/gateway.py emulates it).
 app = APIGatewayHttpResolver(enable_validation=True, strip_prefixes=[API_PREFIX])
 app.configure_openapi(
     title="presswire API",
@@ -102,6 +109,13 @@ class _RequestValidation(OpenAPIRequestValidationMiddleware):
     without a boundary raises ValueError), non-UTF-8 or malformed JSON 400 (Powertools raises
     UnicodeDecodeError), too large 413."""
 
+    def handler(self, app: Any, next_middleware: Any) -> Any:
+        # Who is asking comes before what they sent: a caller without a valid key gets 401, never
+        # a validation report about a body it may not send at all.
+        if app.context["_route"].security:
+            _principal()
+        return super().handler(app, next_middleware)
+
     def _get_body(self, app: Any) -> Any:
         return read_json_body(app.current_event.headers.get("content-type"), _body_bytes())
 
@@ -120,6 +134,7 @@ _DESCRIBED: dict[int, str] = {
     415: f"The body is not {JSON}",
     422: "The request failed validation: `errors` lists each field at fault",
     428: "If-Match is required",
+    503: "Storage is temporarily unavailable; retry later",
 }
 
 
@@ -159,9 +174,18 @@ def _site() -> Site:
     return Site.from_settings(get_settings())
 
 
+def _principal() -> ApiKeyRecord:
+    """The request's key, read once per request (the routing context is cleared after each)."""
+    principal: ApiKeyRecord | None = app.context.get("principal")
+    if principal is None:
+        principal = auth.authenticate(get_storage(), app.current_event.headers.get("authorization"))
+        app.append_context(principal=principal)
+        logger.append_keys(key_id=principal.key_id, role=principal.role)
+    return principal
+
+
 def _authorize(*roles: Role) -> ApiKeyRecord:
-    principal = auth.authenticate(get_storage(), app.current_event.headers.get("authorization"))
-    logger.append_keys(key_id=principal.key_id, role=principal.role)
+    principal = _principal()
     auth.require_role(principal, roles)
     return principal
 
@@ -179,7 +203,8 @@ def _article_response(
 
 def problem(error: PresswireError) -> Response[Any]:
     body = error.problem().model_dump_json(exclude_none=True)
-    return Response(status_code=int(error.status), content_type=PROBLEM_JSON, body=body)
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
+    return Response(status_code=int(error.status), content_type=PROBLEM_JSON, body=body, headers=headers)
 
 
 @app.exception_handler(PresswireError)
@@ -208,21 +233,87 @@ def handle_unexpected(error: Exception) -> Response[Any]:
 # -- articles ------------------------------------------------------------------------------
 
 
+IDEMPOTENCY_KEY = Annotated[
+    str | None,
+    Header(
+        # check_idempotency_key enforces these, with a message in words rather than a regex.
+        json_schema_extra={
+            "minLength": 1,
+            "maxLength": IDEMPOTENCY_KEY_MAX_CHARS,
+            "pattern": IDEMPOTENCY_KEY_PATTERN,
+        },
+        description="Makes the request safe to retry (a fresh UUID per new request is a good key): "
+        "for 24 hours, a repeat with the same key (per API key) and the same article gets the first "
+        "answer again (same status, body, ETag and Location) and creates nothing; the same key with "
+        "a different article gets 422; a repeat while the first is still running gets 409 with "
+        "Retry-After. A request that failed is not remembered: its repeat runs again.",
+    ),
+    BeforeValidator(check_idempotency_key),
+]
+
+
+def _problem_doc(description: str) -> OpenAPIResponse:
+    return {"description": description, "content": {PROBLEM_JSON: {"model": Problem}}}
+
+
+def _replayable(response: Response[ArticleResponse]) -> Replayable:
+    """A response as JSON values, to be remembered for an Idempotency-Key."""
+    assert isinstance(response.body, ArticleResponse)
+    return {
+        "status": response.status_code,
+        "headers": dict(response.headers),
+        "body": response.body.model_dump(mode="json"),
+    }
+
+
+def _replay(answer: Replayable) -> Response[ArticleResponse]:
+    body = ArticleResponse.model_validate(answer["body"])
+    return Response(
+        status_code=answer["status"], content_type=JSON, body=body, headers=dict(answer["headers"])
+    )
+
+
 @app.post(
     "/articles",
-    summary="Submit an article (editors publish; reporters file drafts)",
+    summary="Submit an article (editors publish; reporters file drafts); send Idempotency-Key to "
+    "make it safe to retry",
     responses={
         **_ok("Accepted; ETag carries the version", HTTPStatus.CREATED),
-        **_problems(*_BODY, 401, 403, 409),
+        **_problems(*_BODY, 401, 403, 409, 503),
+        409: _problem_doc(
+            "No free slug is left for this title, or the first request with this Idempotency-Key is "
+            "still in progress (retry after Retry-After seconds)"
+        ),
+        422: _problem_doc(
+            "The request failed validation (`errors` lists each field at fault), or its "
+            "Idempotency-Key was already used with a different request"
+        ),
     },
     tags=["articles"],
     security=BEARER,
 )
-def create_article(submission: ArticleSubmission) -> Response[ArticleResponse]:
+def create_article(
+    submission: ArticleSubmission, idempotency_key: IDEMPOTENCY_KEY = None
+) -> Response[ArticleResponse]:
     principal = _authorize(*WRITERS)
     site = _site()
-    record = submit_article(submission, principal, get_storage(), site, clock.utc_now())
-    return _article_response(record, site, HTTPStatus.CREATED)
+
+    # Raises on failure (never returns an error answer), so a failed request is not remembered.
+    def submit() -> Replayable:
+        record = submit_article(submission, principal, get_storage(), site, clock.utc_now())
+        return _replayable(_article_response(record, site, HTTPStatus.CREATED))
+
+    if idempotency_key is None:
+        return _replay(submit())
+    answer = run_once(
+        SUBMIT,
+        submit,
+        caller=principal.key_id,
+        key=idempotency_key,
+        request=submission.model_dump(mode="json"),
+        lambda_context=app.lambda_context,
+    )
+    return _replay(answer)
 
 
 @app.get(
@@ -564,7 +655,13 @@ def syndication_item(article_id: ARTICLE_ID) -> Response[dict[str, Any]]:
 )
 def create_partner(request: PartnerRequest) -> Response[PartnerCreated]:
     principal = _authorize("admin")
-    partner = syndication.register_partner(get_storage(), principal, request, clock.utc_now())
+    partner = syndication.register_partner(
+        get_storage(),
+        principal,
+        request,
+        clock.utc_now(),
+        allow_private_webhooks=get_settings().allow_private_webhooks,
+    )
     return Response(
         status_code=HTTPStatus.CREATED, content_type=JSON, body=PartnerCreated(**partner.model_dump())
     )
@@ -624,7 +721,11 @@ def openapi_document() -> Response[dict[str, Any]]:
     )
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+# log_event pinned off: POWERTOOLS_LOGGER_LOG_EVENT=true, set while debugging, would log every
+# request's Authorization header.
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True, log_event=False
+)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

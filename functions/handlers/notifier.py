@@ -23,8 +23,10 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    site = Site.from_settings(get_settings())
+    settings = get_settings()
+    site = Site.from_settings(settings)
     store = get_storage()
+    send = notify.sender(settings.allow_private_webhooks)
 
     def handle_record(record: SQSRecord) -> None:
         received = notify.Received(
@@ -32,7 +34,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             attempt=int(record.attributes.approximate_receive_count or 1),
             receipt_handle=record.receipt_handle,
         )
-        notify.handle(received, store, site, notify.send_http, clock.utc_now())
+        notify.handle(received, store, site, send, clock.utc_now())
 
     with processor(records=event["Records"], handler=handle_record):
         processor.process()

@@ -8,9 +8,7 @@ partner's retries, backoff and dead-lettering are its own, and posts deliveries 
 from __future__ import annotations
 
 import json
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +20,8 @@ from functions.models.article import Article, Delivery, EventType, Partner, Revi
 from functions.models.errors import ArticleNotFound
 from functions.models.site import Site
 from functions.observability import logger, metrics
-from functions.syndication import webhooks
+from functions.syndication import outbound, webhooks
+from functions.syndication.addresses import RefusedAddress
 
 # NotifyQueue's RedrivePolicy maxReceiveCount in template.yaml (a test keeps them equal): the
 # attempt that fails for the last time records the failure, then SQS moves the message to the DLQ.
@@ -37,7 +36,8 @@ EVENT_OF_ACTION: dict[RevisionAction, EventType] = {
     "retract": "article.retracted",
 }
 
-# (url, body, headers) -> HTTP status; raises OSError for a network failure or timeout.
+# (url, body, headers) -> HTTP status; raises OSError for a network failure or timeout, and
+# RefusedAddress (nothing sent) for a URL the notifier may not reach.
 Send = Callable[[str, bytes, Mapping[str, str]], int]
 
 
@@ -49,15 +49,20 @@ class NotifierStore(ArticleStore, NotificationStore, PartnerStore, Protocol):
     pass
 
 
+def sender(allow_private: bool) -> Send:
+    """The transport the settings call for: public addresses only, unless ALLOW_PRIVATE_WEBHOOKS."""
+    return send_http if allow_private else send_http_to_public
+
+
 def send_http(url: str, body: bytes, headers: Mapping[str, str]) -> int:
-    if urllib.parse.urlsplit(url).scheme not in {"http", "https"}:
-        raise OSError(f"not an http(s) URL: {url}")
-    request = urllib.request.Request(url, data=body, method="POST", headers=dict(headers))  # noqa: S310 - checked
-    try:
-        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:  # noqa: S310  # nosec B310 # http(s) only, checked above
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
+    """POST to whatever address the URL's host resolves to, private ones included: only where
+    ALLOW_PRIVATE_WEBHOOKS says so (the local stack, whose partners are on 127.0.0.1)."""
+    return outbound.post(url, body, headers, allow_private=True, timeout=HTTP_TIMEOUT_SECONDS)
+
+
+def send_http_to_public(url: str, body: bytes, headers: Mapping[str, str]) -> int:
+    """POST only if every address the URL's host resolves to is public, and to one of those."""
+    return outbound.post(url, body, headers, allow_private=False, timeout=HTTP_TIMEOUT_SECONDS)
 
 
 def backoff_seconds(attempt: int) -> int:
@@ -185,8 +190,10 @@ def fan_out(message: Mapping[str, Any], store: NotifierStore, site: Site) -> int
 def deliver(
     message: Mapping[str, Any], attempt: int, store: NotifierStore, send: Send, now: datetime
 ) -> None:
-    """POST one signed webhook. 2xx: delivered; other 4xx: failed for good; 5xx, 408, 429 and
-    network errors: RetryLater, until the last attempt, which is recorded as failed."""
+    """POST one signed webhook. 2xx: delivered; 3xx (not followed) and other 4xx: failed for
+    good; 5xx, 408, 429 and network errors: RetryLater, until the last attempt, which is recorded
+    as failed. A URL that may not be reached (a private address) fails at once: it would on every
+    attempt."""
     partner = store.get_partner(message["partner_id"])
     if partner is None:
         return  # unsubscribed since: nothing to deliver
@@ -194,11 +201,17 @@ def deliver(
     headers = webhooks.headers(partner.secret, message["message_id"], int(now.timestamp()), body)
     status: int | None = None
     error = ""
+    refused = False
     try:
         status = send(partner.url, body, headers)
+    except RefusedAddress as refusal:
+        refused = True
+        error = f"refused: {refusal}"[:300]
     except OSError as failure:
         error = f"{type(failure).__name__}: {failure}"[:300]
-    retryable = status is None or status >= 500 or status in (408, 429)
+    if status is not None and 300 <= status < 400:
+        error = f"HTTP {status}: redirects are not followed; register the final URL"
+    retryable = not refused and (status is None or status >= 500 or status in (408, 429))
     delivered = status is not None and 200 <= status < 300
     outcome: Literal["delivered", "retrying", "failed"] = (
         "delivered" if delivered else "retrying" if retryable and attempt < MAX_ATTEMPTS else "failed"
@@ -217,7 +230,9 @@ def deliver(
         )
     )
     metrics.add_metric(name=f"Webhooks{outcome.capitalize()}", unit="Count", value=1)
-    logger.info(
+    if refused:
+        metrics.add_metric(name="WebhooksRefused", unit="Count", value=1)
+    (logger.warning if refused else logger.info)(
         "webhook attempt",
         extra={
             "partner_id": partner.id,
@@ -225,6 +240,7 @@ def deliver(
             "outcome": outcome,
             "attempt": attempt,
             "message_id": message["message_id"],
+            "error": error,
         },
     )
     if not delivered and retryable:
@@ -239,6 +255,10 @@ def ping_hubs(message: Mapping[str, Any], site: Site, send: Send) -> None:
             body = urllib.parse.urlencode({"hub.mode": "publish", "hub.url": url}).encode()
             try:
                 status = send(hub, body, {"Content-Type": "application/x-www-form-urlencoded"})
+            except RefusedAddress as refusal:
+                # No retry can help: the hub's address is the operator's to fix (WebSubHubs).
+                logger.error("WebSub hub refused", extra={"hub": hub, "error": str(refusal)})
+                continue
             except OSError as failure:
                 failures.append(f"{hub}: {failure}")
                 continue

@@ -11,8 +11,15 @@ from functions.logic.notify import article_at
 from functions.logic.records import in_utc
 from functions.models.api import ApiKeyRecord, PartnerRequest
 from functions.models.article import Delivery, Partner, check_plausible_time
-from functions.models.errors import ArticleNotFound, InvalidRequest, PartnerNotFound
+from functions.models.errors import (
+    ArticleNotFound,
+    FieldError,
+    InvalidRequest,
+    PartnerNotFound,
+    ValidationFailed,
+)
 from functions.models.site import Site
+from functions.syndication.addresses import RefusedAddress, check_webhook_url
 from functions.syndication.ninjs import to_ninjs
 from functions.syndication.webhooks import new_secret
 
@@ -69,8 +76,18 @@ def syndicated_item(store: ArticleStore, site: Site, article_id: str, now: datet
 
 
 def register_partner(
-    store: PartnerStore, principal: ApiKeyRecord, request: PartnerRequest, now: datetime
+    store: PartnerStore,
+    principal: ApiKeyRecord,
+    request: PartnerRequest,
+    now: datetime,
+    *,
+    allow_private_webhooks: bool,
 ) -> Partner:
+    try:
+        check_webhook_url(request.url, allow_private=allow_private_webhooks)
+    except RefusedAddress as refused:
+        error = FieldError(field="url", location="body", message=str(refused))
+        raise ValidationFailed.from_errors([error]) from refused
     partner = Partner(
         id=uuid.uuid4().hex[:16],
         url=request.url,

@@ -31,6 +31,28 @@ JSON_MEDIA_TYPE = "application/json"
 MAX_JSON_BODY_BYTES = 4 * 1024 * 1024
 MAX_URL_CHARS = 2_000
 
+# Idempotency-Key (POST /articles): what clients commonly send (a UUID, a hash, a job id) and
+# nothing a proxy could alter: printable ASCII, no leading or trailing space (HTTP trims those).
+IDEMPOTENCY_KEY_MAX_CHARS = 255
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$"
+_IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
+
+
+def check_idempotency_key(value: Any) -> Any:
+    """An Idempotency-Key header as sent, or ValueError saying what a key must be."""
+    if value is None:
+        return None
+    if (
+        not isinstance(value, str)
+        or len(value) > IDEMPOTENCY_KEY_MAX_CHARS
+        or not _IDEMPOTENCY_KEY.fullmatch(value)
+    ):
+        raise ValueError(
+            f"must be 1 to {IDEMPOTENCY_KEY_MAX_CHARS} printable ASCII characters, not starting or "
+            "ending with a space (a UUID is a good key)"
+        )
+    return value
+
 
 def media_type(content_type: str | None) -> str:
     """The media type of a Content-Type header, lower-cased, without its parameters."""
@@ -233,8 +255,10 @@ class PartnerRequest(BaseModel):
         max_length=MAX_URL_CHARS,
         # Documented for clients and generators; the validator below says precisely what is wrong.
         json_schema_extra={"format": "uri", "pattern": r"^https?://[^\s/?#@]+([/?#]\S*)?$"},
-        description="Where to POST events: an http(s) URL without credentials (user:password@), "
-        f"at most {MAX_URL_CHARS} characters",
+        description="Where to POST events: an https URL without credentials (user:password@), "
+        f"at most {MAX_URL_CHARS} characters, whose host is a public address or a name that "
+        "resolves only to public addresses (not localhost, 127.0.0.1, 10.0.0.0/8, 169.254.0.0/16 "
+        "and the like); redirects are not followed",
     )
     events: list[EventType] = Field(default_factory=lambda: list(EVENT_TYPES), min_length=1)
     sections: list[Slug] = Field(default_factory=list, max_length=50, description="Section slugs; empty: all")
@@ -243,6 +267,7 @@ class PartnerRequest(BaseModel):
     @field_validator("url")
     @classmethod
     def _valid_url(cls, url: str) -> str:
+        # Whether it may be plain http or private depends on a setting: register_partner decides.
         return check_http_url(url)
 
 

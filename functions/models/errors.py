@@ -49,6 +49,8 @@ class PresswireError(Exception):
     title: ClassVar[str] = "Internal error"
     # The field at fault when the raiser names none (a header, for errors that are about one).
     default_field: ClassVar[str | None] = None
+    # Seconds a client should wait before repeating the request (sent as Retry-After), if known.
+    retry_after: ClassVar[int | None] = None
 
     def __init__(self, detail: str, **extensions: Any) -> None:
         super().__init__(detail)
@@ -217,6 +219,26 @@ class StorageUnavailable(PresswireError):
     title = "Storage is temporarily unavailable; retry later"
 
 
+class IdempotencyKeyReused(PresswireError):
+    """The Idempotency-Key was already used, by the same caller, for a different request."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    type_slug = "idempotency-key-reused"
+    title = "This Idempotency-Key was used with a different request"
+    default_field = "Idempotency-Key"
+
+
+class RequestInProgress(PresswireError):
+    """The first request with this Idempotency-Key has not finished: its answer is not known yet."""
+
+    status = HTTPStatus.CONFLICT
+    type_slug = "request-in-progress"
+    title = "A request with this Idempotency-Key is still in progress"
+    default_field = "Idempotency-Key"
+    # A submit takes well under a second; the client learns the outcome on its next try.
+    retry_after = 1
+
+
 # -- validation errors as fields at fault ------------------------------------------------------
 
 # pydantic's messages, said the way this API says them.
@@ -247,6 +269,8 @@ def field_errors(
         if name == "body" and error.get("type") == "missing":
             message = "a JSON body is required"
         if where == "header":
-            name = name.replace("_", "-")
+            # As the API names headers everywhere else (If-Match, Idempotency-Key): Powertools
+            # gives their lower-cased parameter names.
+            name = "-".join(word.capitalize() for word in name.replace("_", "-").split("-"))
         found.append(FieldError(field=name, location=where, message=message))  # type: ignore[arg-type]
     return found

@@ -9,7 +9,8 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +38,57 @@ _TEXT_TYPES = (
     "application/xml",
     "application/x-www-form-urlencoded",
 )
+
+
+@dataclass(frozen=True)
+class CorsPolicy:
+    """What API Gateway does for an HTTP API with a CorsConfiguration (template.yaml, HttpApi).
+
+    CORS is answered by the gateway, not by the function (Powertools' CORSConfig), because that is
+    where it happens on AWS: API Gateway answers every preflight itself, before any route, and
+    replaces whatever CORS headers the integration returns with its own. Emulating that here keeps
+    one behaviour in both places; the policy comes from template.yaml's CorsConfiguration and the
+    origins from the same CorsAllowedOrigins parameter, through Settings (infra/local/stack.py)."""
+
+    allow_origins: tuple[str, ...]
+    allow_methods: tuple[str, ...]
+    allow_headers: tuple[str, ...]
+    expose_headers: tuple[str, ...]
+    max_age: int
+
+    @staticmethod
+    def is_preflight(method: str, headers: Mapping[str, str]) -> bool:
+        return method == "OPTIONS" and "origin" in headers and "access-control-request-method" in headers
+
+    def preflight_headers(self, origin: str | None) -> dict[str, str]:
+        """The headers of API Gateway's 204 answer to a preflight: none of the access-control ones
+        for an origin it does not allow, so the browser refuses the request."""
+        if origin not in self.allow_origins:
+            return {"Vary": "Origin"}
+        return {
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Allow-Methods": ",".join(self.allow_methods),
+            "Access-Control-Allow-Headers": ",".join(self.allow_headers),
+            "Access-Control-Max-Age": str(self.max_age),
+            "Vary": "Origin",
+        }
+
+    def response_headers(self, origin: str | None, headers: Mapping[str, str]) -> dict[str, str]:
+        """The function's response headers as the client gets them: its own CORS headers dropped,
+        the allowed origin echoed (never a wildcard), and Origin added to Vary (the answer depends on it)."""
+        answer: dict[str, str] = {}
+        vary: list[str] = []
+        for name, value in headers.items():
+            lowered = name.lower()
+            if lowered == "vary":
+                vary.append(value)
+            elif not lowered.startswith("access-control-"):
+                answer[name] = value
+        answer["Vary"] = ", ".join([*vary, "Origin"])
+        if origin in self.allow_origins:
+            answer["Access-Control-Allow-Origin"] = origin
+            answer["Access-Control-Expose-Headers"] = ",".join(self.expose_headers)
+        return answer
 
 
 def object_key_for_path(path: str) -> str:
@@ -108,8 +160,10 @@ class Gateway:
         site_bucket: str,
         media_bucket: str,
         on_api_request: Callable[[], None] | None = None,
+        cors: CorsPolicy | None = None,
     ) -> None:
         self.api_handler = api_handler
+        self.cors = cors
         self.s3 = s3
         self.site_bucket = site_bucket
         self.media_bucket = media_bucket
@@ -164,7 +218,8 @@ class Gateway:
         request.send_response(status)
         for name, value in headers.items():
             request.send_header(name, value)
-        request.send_header("Content-Length", str(len(body)))
+        if status != HTTPStatus.NO_CONTENT:  # RFC 9110 8.6: never on a 204
+            request.send_header("Content-Length", str(len(body)))
         request.end_headers()
         if request.command != "HEAD":
             request.wfile.write(body)
@@ -242,13 +297,17 @@ class Gateway:
         )
 
     def _api(self, request: BaseHTTPRequestHandler, path: str, query: str) -> None:
-        body = self._read_body(request)
-        if body is None:
-            return
         headers: dict[str, str] = {}
         for name, value in request.headers.items():
             lowered = name.lower()
             headers[lowered] = f"{headers[lowered]},{value}" if lowered in headers else value
+        body = self._read_body(request)
+        if body is None:
+            return
+        origin = headers.get("origin")
+        if self.cors is not None and CorsPolicy.is_preflight(request.command, headers):
+            self._send(request, HTTPStatus.NO_CONTENT, self.cors.preflight_headers(origin), b"")
+            return
         event = http_api_event(request.command, path, query, headers, body, request.client_address[0])
         try:
             result = invoke(self.api_handler, "ApiFunction", event)
@@ -263,6 +322,8 @@ class Gateway:
         raw = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode("utf-8")
         for cookie in result.get("cookies") or []:
             response_headers.setdefault("Set-Cookie", cookie)
+        if self.cors is not None:
+            response_headers = self.cors.response_headers(origin, response_headers)
         self._send(request, int(result.get("statusCode", 200)), response_headers, raw)
 
     def _static(self, request: BaseHTTPRequestHandler, path: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -32,7 +33,25 @@ class LocalContext:
         return max(0, int((self.timeout_seconds - elapsed) * 1000))
 
 
+# One execution environment per function: a Lambda environment serves one event at a time, and the
+# handlers rely on it (Powertools' resolver keeps the current event and its routing context on the
+# app, shared by every thread of this process). Reentrant, so a test may call a function from
+# inside that function's own call.
+_ENVIRONMENTS: dict[str, threading.RLock] = {}
+_ENVIRONMENTS_GUARD = threading.Lock()
+
+
+def _environment(function_name: str) -> threading.RLock:
+    with _ENVIRONMENTS_GUARD:
+        return _ENVIRONMENTS.setdefault(function_name, threading.RLock())
+
+
 def invoke(handler: Handler, function_name: str, event: dict[str, Any]) -> Any:
+    with _environment(function_name):
+        return _invoke(handler, function_name, event)
+
+
+def _invoke(handler: Handler, function_name: str, event: dict[str, Any]) -> Any:
     # Lambda delivers the event as JSON and serializes the result as JSON: do the same, so a
     # handler that returns something Lambda could not send back fails here too.
     payload = json.loads(json.dumps(event))

@@ -194,13 +194,14 @@ def _cached_module_names() -> Callable[[], Iterable[str]]:
     return lambda: names
 
 
-def install() -> None:
-    DynamoDBBackend.transact_write_items = check_then_write  # type: ignore[method-assign]
-    Table.all_items = all_items_in_key_order  # type: ignore[method-assign]
-    Table.put_item = forgetting_key_order(Table.put_item)  # type: ignore[method-assign]
-    Table.delete_item = forgetting_key_order(Table.delete_item)  # type: ignore[method-assign]
-    Table.sorted_items = sorted_items_by_value  # type: ignore[method-assign]
-    DynamoType.cast_value = property(_cast_value)  # type: ignore[method-assign, assignment]
-    ActionResult.execute_result = dump_wire_json  # type: ignore[method-assign, assignment]
+def install(assign: Callable[[Any, str, Any], None] = setattr) -> None:
+    """Patch moto in place; `assign` may be a test's monkeypatch.setattr, to undo it afterwards."""
+    assign(DynamoDBBackend, "transact_write_items", check_then_write)
+    assign(Table, "all_items", all_items_in_key_order)
+    assign(Table, "put_item", forgetting_key_order(Table.put_item))
+    assign(Table, "delete_item", forgetting_key_order(Table.delete_item))
+    assign(Table, "sorted_items", sorted_items_by_value)
+    assign(DynamoType, "cast_value", property(_cast_value))
+    assign(ActionResult, "execute_result", dump_wire_json)
     # The server looks its package directory up on disk for every request's host.
-    backends.list_of_moto_modules = _cached_module_names()  # type: ignore[assignment]
+    assign(backends, "list_of_moto_modules", _cached_module_names())

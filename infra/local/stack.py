@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from functions.config import ENVIRONMENT_VARIABLES as SETTINGS
-from infra.cfn import resolved_environment, stream_filter_patterns
+from infra.cfn import Intrinsic, resolved_environment, stream_filter_patterns
 from infra.local.aws import LocalAws, free_port
-from infra.local.gateway import Gateway
+from infra.local.gateway import CorsPolicy, Gateway
 from infra.local.queue_poller import QueuePoller
 from infra.local.schedule import ScheduleRunner, schedule_seconds
 from infra.local.state import STACK_FILE
@@ -21,6 +21,9 @@ from infra.local.stream_poller import StreamPoller
 log = logging.getLogger("presswire.local")
 
 BOOTSTRAP_KEY_FILE = "bootstrap-key"
+# Settings whose template.yaml value is for AWS and wrong on one machine: the local stack's
+# partners and WebSub hubs listen on 127.0.0.1 over plain http, which AWS's notifier must refuse.
+LOCAL_SETTINGS = {"ALLOW_PRIVATE_WEBHOOKS": "true"}
 # template.yaml parameter -> key accepted in a --site JSON file (as in examples/seed/seed-site.json)
 SITE_PARAMETERS = {
     "site_name": "SiteName",
@@ -45,12 +48,32 @@ def load_site_overrides(path: Path | None) -> dict[str, str]:
     return {SITE_PARAMETERS[name]: str(value) for name, value in values.items()}
 
 
+def cors_policy(template: dict[str, Any], origins: tuple[str, ...]) -> CorsPolicy | None:
+    """template.yaml's HttpApi CorsConfiguration for these origins (Settings.cors_origins: the
+    CorsAllowedOrigins parameter that the template splits into AllowOrigins), or None without
+    origins, as the template's HasCorsOrigins condition leaves CORS out on AWS."""
+    if not origins:
+        return None
+    configuration = template["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"]
+    if isinstance(configuration, Intrinsic) and configuration.tag == "If":
+        configuration = configuration.value[1]
+    return CorsPolicy(
+        allow_origins=origins,
+        allow_methods=tuple(configuration["AllowMethods"]),
+        allow_headers=tuple(configuration["AllowHeaders"]),
+        expose_headers=tuple(configuration["ExposeHeaders"]),
+        max_age=int(configuration["MaxAge"]),
+    )
+
+
 @dataclass
 class LocalStack:
     state_dir: Path
     host: str = "127.0.0.1"
     port: int = 8080
     site_overrides: dict[str, str] = field(default_factory=dict)
+    # Browser origins allowed to call the API: template.yaml's CorsAllowedOrigins parameter.
+    cors_origins: tuple[str, ...] = ()
     log_format: str = "text"
     aws: LocalAws | None = None
     gateway: Gateway | None = None
@@ -68,8 +91,11 @@ class LocalStack:
     def _function_environment(self, site_url: str) -> dict[str, str]:
         assert self.aws is not None
         parameters = {**self.site_overrides, "SiteUrl": site_url}
+        if self.cors_origins:
+            parameters["CorsAllowedOrigins"] = ",".join(self.cors_origins)
         environment = resolved_environment(self.aws.template, self.aws.names, parameters)
         environment.update(self.aws.environment())
+        environment.update(LOCAL_SETTINGS)
         environment.update(
             {
                 "LOG_FORMAT": self.log_format,
@@ -101,6 +127,7 @@ class LocalStack:
             s3=self.aws.client("s3"),
             site_bucket=settings.site_bucket,
             media_bucket=settings.content_bucket,
+            cors=cors_policy(self.aws.template, settings.cors_origins),
         )
         self.poller = StreamPoller(
             self.aws.client("dynamodbstreams"),

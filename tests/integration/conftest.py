@@ -17,9 +17,11 @@ from moto import mock_aws
 from functions.config import get_settings
 from functions.dal.factory import get_storage
 from infra.cfn import load_template, resolved_environment, stream_filter_patterns
+from infra.local import moto_patches
 from infra.local.aws import Provisioned, provision_from_template
 from infra.local.gateway import http_api_event
 from infra.local.lambda_runtime import invoke
+from infra.local.stack import LOCAL_SETTINGS
 from infra.local.stream_poller import StreamPoller
 from tests.conftest import SEED_DIR
 
@@ -156,8 +158,13 @@ def seed_article() -> dict[str, Any]:
 
 
 @contextmanager
-def running_harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
-    """The API, publisher and notifier on moto, provisioned from template.yaml."""
+def running_harness(monkeypatch: pytest.MonkeyPatch, *, patched_moto: bool = False) -> Iterator[Harness]:
+    """The API, publisher and notifier on moto, provisioned from template.yaml; with the local
+    stack's moto patches if asked (tests/integration/test_local_moto_patches.py holds them to stock
+    moto's answers): stock moto copies the whole table for every transaction, which makes each
+    submit cost more as a long-lived harness's table fills."""
+    if patched_moto:
+        moto_patches.install(monkeypatch.setattr)
     with mock_aws():
         template = load_template()
         provisioned = provision_from_template(template, lambda service: boto3.client(service))
@@ -167,6 +174,8 @@ def running_harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
             provisioned.names,
             {"SiteUrl": SITE_URL, "SiteBanner": site["site_banner"], "FeedIdAuthority": "news.example.vn"},
         )
+        # As `presswire serve` runs them: webhook receivers here listen on 127.0.0.1 over http.
+        environment.update(LOCAL_SETTINGS)
         for name, value in environment.items():
             monkeypatch.setenv(name, value)
         get_settings.cache_clear()
@@ -212,7 +221,7 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
 def module_harness() -> Iterator[Harness]:
     """One harness for a whole module, for tests that only read what they create themselves
     (setting one up takes about half a second)."""
-    with pytest.MonkeyPatch.context() as monkeypatch, running_harness(monkeypatch) as running:
+    with pytest.MonkeyPatch.context() as patch, running_harness(patch, patched_moto=True) as running:
         yield running
 
 

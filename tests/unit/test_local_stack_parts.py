@@ -109,3 +109,31 @@ def test_a_batch_the_publisher_fails_as_a_whole_is_bisected_so_only_the_poison_r
     lines = dead_letters.read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["dynamodb"]["SequenceNumber"] for line in lines] == [poison]
     assert poller.delivered == 7
+
+
+def test_a_function_serves_one_event_at_a_time_like_a_lambda_environment() -> None:
+    import threading
+    import time as real_time
+
+    from infra.local.lambda_runtime import invoke
+
+    current: dict[str, Any] = {}
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        # Like Powertools' resolver: the event is kept where every thread sees it.
+        current["event"] = event
+        real_time.sleep(0.02)
+        return {"answered": current["event"]["request"]}
+
+    answers: dict[int, Any] = {}
+
+    def call(number: int) -> None:
+        answers[number] = invoke(handler, "ApiFunction", {"request": number})["answered"]
+
+    threads = [threading.Thread(target=call, args=(number,)) for number in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert answers == {number: number for number in range(8)}

@@ -17,7 +17,13 @@ from functions.dal import schema
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 POWERTOOLS_VARIABLES = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
-FUNCTIONS = ("ApiFunction", "PublisherFunction", "SchedulerFunction", "NotifierFunction")
+FUNCTIONS = (
+    "ApiFunction",
+    "PublisherFunction",
+    "SchedulerFunction",
+    "NotifierFunction",
+    "ReconcilerFunction",
+)
 # The API's routes, exactly (tests/unit/test_api_routes.py compares them with the code's).
 API_ROUTES = {
     ("POST", "/api/articles"),
@@ -97,6 +103,15 @@ def test_resource_names_reach_functions_as_refs(template):
     assert variables["SITE_URL"] == {"Ref": "SiteUrl"}
     # Ref of an SQS queue is its URL (the local stack resolves it the same way).
     assert variables["NOTIFY_QUEUE_URL"] == {"Ref": "NotifyQueue"}
+
+
+def test_private_webhooks_are_off_on_aws_and_on_only_in_the_local_stack(template):
+    from infra.local.stack import LOCAL_SETTINGS
+
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["ALLOW_PRIVATE_WEBHOOKS"] == "false"
+    # The local stack's partners and hubs listen on 127.0.0.1 over http.
+    assert LOCAL_SETTINGS == {"ALLOW_PRIVATE_WEBHOOKS": "true"}
 
 
 def test_syndication_settings_come_from_parameters_with_defaults(template):
@@ -326,6 +341,52 @@ def test_scheduler_policy_is_what_publishing_a_due_article_needs(resources):
     }
     resources_named = [statement["Resource"] for statement in _statements(resources, "SchedulerFunction")]
     assert {"Fn::Sub": "${SiteBucket.Arn}/*"} not in resources_named
+
+
+# EventBridge cron fields: minutes hours day-of-month month day-of-week year.
+DAILY_CRON = re.compile(r"cron\((\d{1,2}) (\d{1,2}) \* \* \? \*\)")
+
+
+def test_reconciler_runs_once_a_day_at_half_past_three_in_vietnam(resources):
+    properties = resources["ReconcilerFunction"]["Properties"]
+    assert properties["Handler"] == "functions.handlers.reconciler.lambda_handler"
+    (event,) = properties["Events"].values()
+    assert event["Type"] == "Schedule"
+    assert event["Properties"]["Enabled"] is True
+    daily = DAILY_CRON.fullmatch(event["Properties"]["Schedule"])
+    assert daily, f"{event['Properties']['Schedule']}: not one fixed time every day"
+    # EventBridge rules run in UTC; Asia/Ho_Chi_Minh is UTC+07:00 all year.
+    minute, hour = int(daily.group(1)), int(daily.group(2))
+    assert ((hour + 7) % 24, minute) == (3, 30)
+
+
+def test_reconciler_runs_alone_for_up_to_lambdas_fifteen_minutes(resources):
+    properties = resources["ReconcilerFunction"]["Properties"]
+    assert properties["Timeout"] == 900
+    # Two reconciles at once would render and compare the whole site twice over.
+    assert properties["ReservedConcurrentExecutions"] == 1
+    # A failed run is retried at most once; the next day's run is the real retry.
+    assert properties["EventInvokeConfig"]["MaximumRetryAttempts"] <= 1
+
+
+def test_reconciler_reads_articles_and_rewrites_the_site_but_never_deletes_or_notifies(resources):
+    assert _allowed(resources, "ReconcilerFunction", {"Fn::Sub": "${ContentBucket.Arn}/articles/*"}) == {
+        "s3:GetObjectVersion"
+    }
+    assert _allowed(resources, "ReconcilerFunction", {"Fn::Sub": "${SiteBucket.Arn}/*"}) == {
+        "s3:GetObject",
+        "s3:PutObject",
+    }
+    assert _allowed(resources, "ReconcilerFunction", {"Fn::GetAtt": "SiteBucket.Arn"}) == {"s3:ListBucket"}
+    assert _allowed(resources, "ReconcilerFunction", TABLE_ARN) == {
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    }
+    assert _allowed(resources, "ReconcilerFunction", TABLE_INDEXES) == {"dynamodb:Query"}
+    assert _allowed(resources, "ReconcilerFunction", NOTIFY_QUEUE_ARN) == set()
+    assert _allowed(resources, "ReconcilerFunction", {"Fn::Sub": "${ContentBucket.Arn}/media/*"}) == set()
 
 
 @pytest.mark.parametrize(
