@@ -32,7 +32,7 @@ export READ_DEPENDENCIES
 
 # One target per function of template.yaml.
 FUNCTION_TARGETS = build-ApiFunction build-PublisherFunction build-SchedulerFunction \
-	build-NotifierFunction build-ReconcilerFunction
+	build-NotifierFunction build-ReconcilerFunction build-RebuildWorkerFunction
 
 # `make build-ApiFunction` by hand, outside SAM.
 ifndef ARTIFACTS_DIR

@@ -27,12 +27,24 @@ Last header refresh: {date}
 How to run (from the repository root; each prints a table, `--write-docs` also refreshes its
 section below):
 
-- Import time: `.venv/bin/python bench/import_time.py [--runs 15] [--write-docs]`
-  (fresh-process `import` wall clock of each handler, and its ratio to `import boto3`)
+- Import time: `.venv/bin/python bench/import_time.py [--runs 15] [--write-docs] [--compare DIR]`
+  (each handler's fresh-process import, and import + first request, as a ratio of `import boto3`)
 - AWS calls: `.venv/bin/python bench/aws_calls.py [--write-docs]`
   (AWS API calls made by one submit and by its publish, cold and warm, under moto)
 - Submit to feed: `.venv/bin/python bench/submit_to_feed.py [--runs 20] [--write-docs]`
   (POST /api/articles until the entry shows in /feeds/atom.xml, on the in-process local stack)
+- Publish cost: `.venv/bin/python bench/publish_cost.py [--write-docs]`
+  (AWS calls and time of one publish into archives of 10, 1,000 and 10,000 articles, under moto)
+- Feed regeneration: `.venv/bin/python bench/feed_regeneration.py [--runs 15] [--write-docs]`
+  (one 50-entry feed set, RSS + Atom + JSON Feed, against feedgen alone on the same entries)
+- Full rebuild: `.venv/bin/python bench/rebuild_vs_hugo.py [--articles 10000] [--runs 3] [--write-docs]`
+  (`presswire rebuild --out` against Hugo on the same synthetic corpus; needs Debian's `hugo`)
+- Local stack under load: `.venv/bin/python bench/load.py [--seconds 60] [--runs 5] [--write-docs]`
+  (20 editors submitting against `presswire serve`: errors, submit latency, 201 -> Atom feed)
+- Memory: `.venv/bin/python bench/memory.py [--articles 1000] [--json PATH] [--write-docs]`
+  (peak RSS of each handler on its workload, each in a fresh process, moto in another; MemorySize)
+- Cost: `.venv/bin/python bench/cost.py [--memory-json PATH] [--write-docs]`
+  (AWS request cost of 10,000 articles a month at list prices, from counted calls and bench/memory.py)
 
 """
 

@@ -29,6 +29,7 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "RIGHTS_HOLDER": "rights_holder",
     "USAGE_TERMS": "usage_terms",
     "NOTIFY_QUEUE_URL": "notify_queue_url",
+    "REBUILD_QUEUE_URL": "rebuild_queue_url",
     "CORS_ALLOWED_ORIGINS": "cors_allowed_origins",
     "ALLOW_PRIVATE_WEBHOOKS": "allow_private_webhooks",
 }
@@ -99,6 +100,7 @@ class Settings(BaseModel):
     rights_holder: str = Field(default="", description="Copyright holder named in syndicated items")
     usage_terms: str = Field(default="", description="Usage terms for partners, in syndicated items")
     notify_queue_url: str = Field(default="", description="SQS queue of the notifier (webhooks, WebSub)")
+    rebuild_queue_url: str = Field(default="", description="SQS queue of a full rebuild's shards")
     cors_allowed_origins: str = Field(
         default="",
         description="Comma-separated browser origins (https://cms.example.vn) that may call the API; "

@@ -96,7 +96,10 @@ def serve(args: argparse.Namespace) -> int:
         lines.append(f"  editor key: see {key_path}")
     lines.append("Ctrl-C stops it.")
     print("\n".join(lines), flush=True)
-    stopping.wait()
+    # A timed wait: a signal that Linux delivers to one of the stack's other threads only sets a
+    # flag, which the main thread acts on when it next runs, never while blocked in a plain wait.
+    while not stopping.wait(timeout=0.5):
+        pass
     print("stopping...", flush=True)
     # A publish or schedule run in flight may hold a worker for a while on a loaded machine; the
     # journal already has every accepted write, so stopping waits for them only so long.
@@ -291,6 +294,53 @@ def reconcile(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- rebuild -----------------------------------------------------------------------------
+
+
+def rebuild(args: argparse.Namespace) -> int:
+    # functions.* only after the command has the running stack's (quiet) environment: see
+    # infra/local/rebuild.py.
+    from infra.local.rebuild import Progress, rebuild_running_stack
+    from infra.local.reconcile import NoRunningStack
+
+    out: Path | None = args.out
+    if out is not None and out.exists() and not out.is_dir():
+        raise CliError(f"--out {out} exists and is not a directory")
+    try:
+        summary = rebuild_running_stack(
+            args.state_dir, out=out, workers=args.workers, restart=args.restart, progress=Progress()
+        )
+    except NoRunningStack as error:
+        raise CliError(str(error)) from error
+    except OSError as error:
+        raise CliError(f"cannot write {error.filename or out}: {error.strerror or error}") from error
+    except KeyboardInterrupt:
+        print(
+            "\npresswire: rebuild interrupted; run it again to continue (--restart to start over)",
+            file=sys.stderr,
+        )
+        raise
+    except Exception as error:
+        from functions.logic.rebuild import RebuildError
+
+        if isinstance(error, RebuildError):
+            raise CliError(str(error)) from error
+        raise
+    print(summary.line())
+    return 0
+
+
+def _workers(value: str) -> int:
+    """An argparse type: 1 to 64 worker processes."""
+    try:
+        number = int(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from error
+    if not 1 <= number <= 64:
+        raise argparse.ArgumentTypeError(f"{number} is not between 1 and 64")
+    return number
+
+
 # -- parsing -----------------------------------------------------------------------------
 
 
@@ -358,6 +408,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reconcile_parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     reconcile_parser.set_defaults(run=reconcile)
+
+    rebuild_parser = commands.add_parser(
+        "rebuild",
+        help="re-render every page, feed and sitemap of the running local site (after a template "
+        "change); resumable",
+    )
+    rebuild_parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    rebuild_parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="write the outputs to DIR (object keys as paths), not the site bucket",
+    )
+    rebuild_parser.add_argument(
+        "--workers",
+        type=_workers,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="worker processes rendering shards (default: the number of CPUs)",
+    )
+    rebuild_parser.add_argument(
+        "--restart", action="store_true", help="start over instead of continuing an interrupted rebuild"
+    )
+    rebuild_parser.set_defaults(run=rebuild)
     return parser
 
 

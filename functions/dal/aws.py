@@ -21,7 +21,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.dal import schema
 from functions.dal.protocol import ArticleVersionConflict, SlugTaken, StoredMedia, StoredVersion
-from functions.models.api import ApiKeyRecord
 from functions.models.article import (
     Article,
     ArticleRecord,
@@ -34,6 +33,7 @@ from functions.models.article import (
 )
 from functions.models.errors import InvalidRequest, KeyNotFound, StorageUnavailable
 from functions.models.feeds import RecentPublication
+from functions.models.keys import ApiKeyRecord
 from functions.models.site import Output
 
 if TYPE_CHECKING:
@@ -127,6 +127,14 @@ SITEMAP_MONTHS_LISTING = "sitemap-months"
 SEQUENCE_COUNTER_KEY = {schema.PARTITION_KEY: "COUNTER#sequence", schema.SORT_KEY: "COUNTER"}
 ARCHIVED_PAGES_KEY = {schema.PARTITION_KEY: "COUNTER#archived-pages", schema.SORT_KEY: "COUNTER"}
 SITE_LEASE_KEY = {schema.PARTITION_KEY: "LEASE#site", schema.SORT_KEY: "LEASE"}
+
+
+def rebuild_item_key(rebuild_id: str) -> dict[str, str]:
+    return {schema.PARTITION_KEY: f"REBUILD#{rebuild_id}", schema.SORT_KEY: "REBUILD"}
+
+
+def rebuild_shard_key(rebuild_id: str, run: str, shard: int) -> dict[str, str]:
+    return {schema.PARTITION_KEY: f"REBUILD#{rebuild_id}", schema.SORT_KEY: f"SHARD#{run}#{shard:06d}"}
 
 
 def partner_item_key(partner_id: str) -> dict[str, str]:
@@ -971,6 +979,101 @@ class AwsStorage:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") not in {"404", "NoSuchKey", "NotFound"}:
                 raise
+
+    # -- full rebuilds (functions/logic/rebuild.py) ---------------------------------------
+
+    def put_rebuild(self, rebuild_id: str, plan: dict[str, Any], shards: int) -> None:
+        """Start (or start over) a rebuild: its plan and the number of shards still to render."""
+        item = {
+            **rebuild_item_key(rebuild_id),
+            "plan": json.dumps(plan, sort_keys=True),
+            # Each start gets a new run id: a late message of an earlier run counts for nothing.
+            "run": str(plan["run"]),
+            "remaining": shards,
+            "finished": False,
+            "entity": "rebuild",
+        }
+        self._put_item(item)
+
+    def get_rebuild(self, rebuild_id: str) -> tuple[dict[str, Any], int, bool] | None:
+        """(plan, shards still to render, finished) of the rebuild, read strongly consistently."""
+        item = self._get(rebuild_item_key(rebuild_id))
+        if item is None:
+            return None
+        return json.loads(item["plan"]), int(item["remaining"]), bool(item["finished"])
+
+    def record_rebuild_shard(
+        self, rebuild_id: str, run: str, shard: int, result: dict[str, Any], expires_at: datetime
+    ) -> int | None:
+        """Keep a finished shard's result and count it: the shards still to render after it, or
+        None if this shard was counted already (SQS delivers at least once). The count is one
+        conditional update, so exactly one caller ever sees 0."""
+        self._put_item(
+            {
+                **rebuild_shard_key(rebuild_id, run, shard),
+                "result": json.dumps(result, ensure_ascii=False, sort_keys=True),
+                schema.TTL_ATTRIBUTE: int(expires_at.timestamp()),
+                "entity": "rebuild-shard",
+            }
+        )
+        response = self._update_if(
+            rebuild_item_key(rebuild_id),
+            UpdateExpression="ADD #remaining :minus_one, #done :shard_set",
+            ConditionExpression=(
+                "#plan_run = :run AND (attribute_not_exists(#done) OR NOT contains(#done, :shard))"
+            ),
+            ExpressionAttributeNames={"#remaining": "remaining", "#done": "done", "#plan_run": "run"},
+            ExpressionAttributeValues={
+                ":minus_one": {"N": "-1"},
+                ":shard_set": {"NS": [str(shard)]},
+                ":shard": {"N": str(shard)},
+                ":run": {"S": run},
+            },
+            ReturnValues="UPDATED_NEW",
+        )
+        if response is None:
+            return None
+        return int(response["Attributes"]["remaining"]["N"])
+
+    def list_rebuild_shards(self, rebuild_id: str, run: str) -> list[dict[str, Any]]:
+        """The results of the run's finished shards (one Query on the rebuild's own partition)."""
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :run)",
+            "ExpressionAttributeNames": {"#pk": schema.PARTITION_KEY, "#sk": schema.SORT_KEY},
+            "ExpressionAttributeValues": {
+                ":pk": {"S": rebuild_item_key(rebuild_id)[schema.PARTITION_KEY]},
+                ":run": {"S": f"SHARD#{run}#"},
+            },
+            "ConsistentRead": True,
+        }
+        results: list[dict[str, Any]] = []
+        with _storage_errors():
+            for page in self.dynamodb.get_paginator("query").paginate(**query):
+                results += [json.loads(_deserialize(item)["result"]) for item in page.get("Items", [])]
+        return results
+
+    def finish_rebuild(self, rebuild_id: str) -> None:
+        with _storage_errors():
+            self.dynamodb.update_item(
+                TableName=self.table_name,
+                Key=_serialize(rebuild_item_key(rebuild_id)),
+                UpdateExpression="SET #finished = :yes",
+                ExpressionAttributeNames={"#finished": "finished"},
+                ExpressionAttributeValues={":yes": {"BOOL": True}},
+            )
+
+    def send_rebuild_shards(self, queue_url: str, messages: Sequence[dict[str, Any]]) -> None:
+        """One message per shard, ten to a call (SendMessageBatch's limit)."""
+        for start in range(0, len(messages), 10):
+            entries = [
+                {"Id": str(index), "MessageBody": json.dumps(message, sort_keys=True)}
+                for index, message in enumerate(messages[start : start + 10])
+            ]
+            with _storage_errors():
+                response = self.sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
+            if response.get("Failed"):
+                raise StorageUnavailable(f"{len(response['Failed'])} rebuild shards were not enqueued; retry")
 
 
 def canonical_bytes(article: Article) -> bytes:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from functions.models.api import ApiKeyRecord
 from functions.models.article import (
     Article,
     ArticleRecord,
@@ -19,6 +18,7 @@ from functions.models.article import (
     Revision,
 )
 from functions.models.feeds import RecentPublication
+from functions.models.keys import ApiKeyRecord
 from functions.models.site import Output
 
 
@@ -169,6 +169,26 @@ class SiteStore(Protocol):
         ...
 
     def release_site_lease(self, owner: str, recent: Sequence[RecentPublication]) -> bool: ...
+
+
+class RebuildStore(Protocol):
+    """A full rebuild's plan and checkpoint (item REBUILD#<id>) and its shard queue."""
+
+    def put_rebuild(self, rebuild_id: str, plan: dict[str, Any], shards: int) -> None: ...
+
+    def get_rebuild(self, rebuild_id: str) -> tuple[dict[str, Any], int, bool] | None: ...
+
+    def record_rebuild_shard(
+        self, rebuild_id: str, run: str, shard: int, result: dict[str, Any], expires_at: datetime
+    ) -> int | None:
+        """Count a finished shard once: the shards still to render, or None if counted already."""
+        ...
+
+    def list_rebuild_shards(self, rebuild_id: str, run: str) -> list[dict[str, Any]]: ...
+
+    def finish_rebuild(self, rebuild_id: str) -> None: ...
+
+    def send_rebuild_shards(self, queue_url: str, messages: Sequence[dict[str, Any]]) -> None: ...
 
 
 class NotificationStore(Protocol):

@@ -14,7 +14,6 @@ from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
     OpenAPIRequestValidationMiddleware,
 )
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
@@ -33,7 +32,6 @@ from functions.models.api import (
     IDEMPOTENCY_KEY_PATTERN,
     JSON_MEDIA_TYPE,
     MAX_JSON_BODY_BYTES,
-    ApiKeyRecord,
     ArticleDetail,
     ArticlePage,
     ArticleResponse,
@@ -51,7 +49,6 @@ from functions.models.api import (
     PartnerResponse,
     PreviewResponse,
     RevisionList,
-    Role,
     SyndicationPage,
     check_idempotency_key,
     media_type,
@@ -75,6 +72,7 @@ from functions.models.errors import (
     ValidationFailed,
     field_errors,
 )
+from functions.models.keys import ApiKeyRecord, Role
 from functions.models.site import Site
 from functions.observability import logger, metrics, tracer
 
@@ -89,18 +87,26 @@ IF_MATCH = Annotated[
 # No cors=CORSConfig(...): API Gateway answers CORS before the function and discards the function's
 # own CORS headers (template.yaml, HttpApi CorsConfiguration; infra/local/gateway.py emulates it).
 app = APIGatewayHttpResolver(enable_validation=True, strip_prefixes=[API_PREFIX])
-app.configure_openapi(
-    title="presswire API",
-    version="1.0.0",
-    description="Submit, edit and publish articles.\n\n"
-    "Every error is RFC 9457 application/problem+json: `type`, `title`, `status`, `detail`, the "
-    "`field` at fault and, for validation errors, `errors` (each field at fault with a message). "
-    f"Request bodies are JSON (Content-Type: {JSON}, UTF-8, at most {MAX_JSON_BODY_BYTES} bytes), "
-    "except image uploads to POST /media. Times are RFC 3339; a time without an offset is taken in "
-    "the site's time zone (Asia/Ho_Chi_Minh, UTC+07:00, for the seed site).",
-    security_schemes={"bearerAuth": HTTPBearer(description="An API key: Authorization: Bearer pw_...")},
-)
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+
+
+def openapi_json() -> str:
+    """This API's OpenAPI document. Configured here rather than with app.configure_openapi at
+    import: Powertools' OpenAPI models (HTTPBearer's module) cost a cold start about as much as
+    boto3, and only this document needs them; request validation does not."""
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+    return app.get_openapi_json_schema(
+        title="presswire API",
+        version="1.0.0",
+        description="Submit, edit and publish articles.\n\n"
+        "Every error is RFC 9457 application/problem+json: `type`, `title`, `status`, `detail`, the "
+        "`field` at fault and, for validation errors, `errors` (each field at fault with a message). "
+        f"Request bodies are JSON (Content-Type: {JSON}, UTF-8, at most {MAX_JSON_BODY_BYTES} bytes), "
+        "except image uploads to POST /media. Times are RFC 3339; a time without an offset is taken "
+        "in the site's time zone (Asia/Ho_Chi_Minh, UTC+07:00, for the seed site).",
+        security_schemes={"bearerAuth": HTTPBearer(description="An API key: Authorization: Bearer pw_...")},
+    )
 
 
 class _RequestValidation(OpenAPIRequestValidationMiddleware):
@@ -716,9 +722,7 @@ def delete_partner(partner_id: Annotated[str, Path(min_length=1, max_length=64)]
     tags=["meta"],
 )
 def openapi_document() -> Response[dict[str, Any]]:
-    return Response(
-        status_code=HTTPStatus.OK, content_type=JSON, body=json.loads(app.get_openapi_json_schema())
-    )
+    return Response(status_code=HTTPStatus.OK, content_type=JSON, body=json.loads(openapi_json()))
 
 
 # log_event pinned off: POWERTOOLS_LOGGER_LOG_EVENT=true, set while debugging, would log every

@@ -12,7 +12,7 @@ from functions import clock
 from functions.config import get_settings
 from functions.dal.aws import is_article_item, item_to_record
 from functions.dal.factory import get_storage
-from functions.logic import notify
+from functions.logic import announce
 from functions.logic.changes import ArticleChange, latest_revisions
 from functions.logic.publish_articles import (
     PublishReport,
@@ -55,8 +55,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         publish_listings(merged, store, site, report)
         record_report(report, merged)
         # After the outputs: a partner told of a change finds it on the site and in the feeds.
-        notify.announce_changes(merged, store, clock.utc_now())
-        notify.announce_feeds(
+        announce.announce_changes(merged, store, clock.utc_now())
+        announce.announce_feeds(
             [site.absolute(key) for key in report.written if key.startswith("feeds/")], site, store
         )
     return dict(processor.response())

@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions import clock
 from functions.dal.factory import get_storage
-from functions.logic.notify import release_embargoes
+from functions.logic.announce import release_embargoes
 from functions.logic.scheduler import publish_due
 from functions.observability import logger, metrics, tracer
 

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from functions.dal.protocol import KeyStore
-from functions.models.api import ApiKeyRecord, Role
 from functions.models.errors import Forbidden, Unauthorized
+from functions.models.keys import ApiKeyRecord, Role
 
 KEY_PREFIX = "pw_"
 
@@ -19,9 +19,18 @@ def hash_key(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+def _new_secret() -> str:
+    # The key id is the secret's first 8 characters; one that began with "-" would read as an
+    # option on a command line (`presswire keys revoke -ka6uLjP`), so such a draw is not used.
+    while True:
+        secret = KEY_PREFIX + secrets.token_urlsafe(32)
+        if secret[len(KEY_PREFIX)] != "-":
+            return secret
+
+
 def issue_key(store: KeyStore, *, role: Role, name: str, now: datetime) -> tuple[str, ApiKeyRecord]:
     """Create a key; the secret is returned here once and never stored."""
-    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    secret = _new_secret()
     record = ApiKeyRecord(
         key_id=secret[len(KEY_PREFIX) : len(KEY_PREFIX) + 8],
         key_hash=hash_key(secret),

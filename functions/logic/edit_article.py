@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from functions.dal.protocol import ArticleStore, ArticleVersionConflict, MediaStore
+from functions.dal.protocol import ArticleStore, MediaStore
+from functions.logic.commits import commit_change
 from functions.logic.content import render_body, taxon
 from functions.logic.permissions import require_can_edit, require_editor
-from functions.logic.records import in_utc, listing_ids, partner_visibility, record_for, status_at
-from functions.models.api import ApiKeyRecord
+from functions.logic.records import in_utc, status_at
 from functions.models.article import (
     Article,
     ArticlePatch,
@@ -22,7 +22,6 @@ from functions.models.article import (
     ArticleReplacement,
     Correction,
     Retraction,
-    Revision,
     RevisionAction,
 )
 from functions.models.errors import (
@@ -32,26 +31,9 @@ from functions.models.errors import (
     PreconditionFailed,
     PreconditionRequired,
 )
+from functions.models.keys import ApiKeyRecord
 from functions.models.paths import article_path
 from functions.models.site import Site
-from functions.observability import logger, metrics
-
-# Fields whose change a revision reports (the rest follow from them or are bookkeeping).
-_TRACKED = (
-    "title",
-    "summary",
-    "body",
-    "body_format",
-    "author",
-    "section",
-    "tags",
-    "language",
-    "published_at",
-    "embargo_until",
-    "status",
-    "corrections",
-    "retraction",
-)
 
 
 class EditStore(ArticleStore, MediaStore, Protocol):
@@ -78,58 +60,6 @@ def load_for_change(
             field="If-Match",
         )
     return record, store.get_canonical(record)
-
-
-def changed_fields(before: Article, after: Article) -> list[str]:
-    old, new = before.model_dump(include=set(_TRACKED)), after.model_dump(include=set(_TRACKED))
-    return [name for name in _TRACKED if old.get(name) != new.get(name)]
-
-
-def commit_change(
-    store: ArticleStore,
-    actor: ApiKeyRecord,
-    before: ArticleRecord,
-    current: Article,
-    updated: Article,
-    action: RevisionAction,
-    note: str | None,
-    now: datetime,
-) -> ArticleRecord:
-    bookkeeping: dict[str, object] = {"revision": before.revision + 1, "last_action": action}
-    if updated.status == "published" and updated.sequence is None:
-        bookkeeping["sequence"] = store.next_sequence()
-    updated = updated.model_copy(update=bookkeeping)
-    stored = store.put_canonical(updated)
-    after = record_for(updated, stored)
-    revision = Revision(
-        revision=updated.revision,
-        version_id=stored.version_id,
-        at=now,
-        by=actor.name,
-        by_key_id=actor.key_id,
-        action=action,
-        changed=changed_fields(current, updated),
-        note=note,
-        visible_at=partner_visibility(current.status, updated, now),
-    )
-    try:
-        store.save_change(before, after, revision, listing_ids(before), listing_ids(after))
-    except ArticleVersionConflict as conflict:
-        raise PreconditionFailed(
-            "another change was saved while yours was in flight; GET the article and retry", field="If-Match"
-        ) from conflict
-    with logger.append_context_keys(article_id=after.id):
-        logger.info(
-            "article changed",
-            extra={
-                "action": action,
-                "revision": after.revision,
-                "status": after.status,
-                "changed": revision.changed,
-            },
-        )
-    metrics.add_metric(name=f"Articles{action.capitalize()}", unit="Count", value=1)
-    return after
 
 
 def edit_article(

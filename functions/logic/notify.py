@@ -1,23 +1,23 @@
 """Telling the outside world: partner webhooks (Standard Webhooks) and WebSub hub pings.
 
 The publisher enqueues one "change" message per public change (or parks it until its embargo
-ends). The notifier fans a change out into one "delivery" message per matching partner, so each
-partner's retries, backoff and dead-lettering are its own, and posts deliveries and pings.
+ends: functions.logic.announce). The notifier fans a change out into one "delivery" message per
+matching partner, so each partner's retries, backoff and dead-lettering are its own, and posts
+deliveries and pings.
 """
 
 from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from functions.dal.protocol import ArticleStore, NotificationStore, PartnerStore
-from functions.logic.changes import ArticleChange
-from functions.models.article import Article, Delivery, EventType, Partner, RevisionAction
-from functions.models.errors import ArticleNotFound
+from functions.logic.read_articles import article_at
+from functions.models.article import Article, Delivery, EventType, Partner
 from functions.models.site import Site
 from functions.observability import logger, metrics
 from functions.syndication import outbound, webhooks
@@ -27,14 +27,6 @@ from functions.syndication.addresses import RefusedAddress
 # attempt that fails for the last time records the failure, then SQS moves the message to the DLQ.
 MAX_ATTEMPTS = 8
 HTTP_TIMEOUT_SECONDS = 10
-EVENT_OF_ACTION: dict[RevisionAction, EventType] = {
-    "create": "article.published",
-    "publish": "article.published",
-    "reinstate": "article.published",
-    "update": "article.updated",
-    "correct": "article.corrected",
-    "retract": "article.retracted",
-}
 
 # (url, body, headers) -> HTTP status; raises OSError for a network failure or timeout, and
 # RefusedAddress (nothing sent) for a URL the notifier may not reach.
@@ -70,65 +62,6 @@ def backoff_seconds(attempt: int) -> int:
     return int(2 ** min(attempt, 12))
 
 
-# -- from the publisher -----------------------------------------------------------------------
-
-
-def public_event(change: ArticleChange) -> EventType | None:
-    """The webhook event of a change partners may know about, or None (drafts, schedules)."""
-    after, before = change.after, change.before
-    was_public = before is not None and before.status == "published"
-    if after.status == "retracted" and not was_public:
-        return None
-    if after.status not in ("published", "retracted"):
-        return None
-    if after.status == "published" and not was_public:
-        return "article.published"
-    return EVENT_OF_ACTION.get(after.last_action)
-
-
-def announce_changes(changes: Iterable[ArticleChange], store: NotificationStore, now: datetime) -> int:
-    """Enqueue the public changes; an embargoed one waits (the scheduler releases it)."""
-    sent = 0
-    for change in changes:
-        event = public_event(change)
-        if event is None:
-            continue
-        record = change.after
-        if record.embargo_until is not None and record.embargo_until > now and record.status == "published":
-            store.put_pending_notification(record.id, record.revision, record.embargo_until)
-            continue
-        store.send_notification(change_message(record.id, record.revision, event))
-        sent += 1
-    return sent
-
-
-def change_message(article_id: str, revision: int, event: EventType) -> dict[str, Any]:
-    return {"kind": "change", "article_id": article_id, "revision": revision, "event": event}
-
-
-def announce_feeds(feed_urls: Iterable[str], site: Site, store: NotificationStore) -> None:
-    urls = sorted(set(feed_urls))
-    if urls and site.websub_hubs:
-        store.send_notification({"kind": "websub", "urls": urls})
-
-
-def release_embargoes(store: NotifierStore, now: datetime) -> list[str]:
-    """Run by the scheduler: notifications whose embargo has ended go out now."""
-    released: list[str] = []
-    for article_id, revision in store.due_pending_notifications(now):
-        record = store.get_record(article_id)
-        if record is not None and record.status == "published" and record.revision == revision:
-            event: EventType = (
-                "article.published"
-                if revision == 1
-                else EVENT_OF_ACTION.get(record.last_action, "article.updated")
-            )
-            store.send_notification(change_message(article_id, revision, event))
-            released.append(article_id)
-        store.delete_pending_notification(article_id, revision)
-    return released
-
-
 # -- the notifier -----------------------------------------------------------------------------
 
 
@@ -145,18 +78,6 @@ def partner_wants(partner: Partner, event: EventType, article: Article) -> bool:
     if partner.sections and article.section.slug not in partner.sections:
         return False
     return not partner.tags or bool({tag.slug for tag in article.tags} & set(partner.tags))
-
-
-def article_at(store: ArticleStore, article_id: str, revision: int) -> Article:
-    record = store.get_record(article_id)
-    if record is None:
-        raise ArticleNotFound(f"article {article_id} is gone")
-    if record.revision == revision:
-        return store.get_canonical(record)
-    found = store.get_revision(article_id, revision)
-    if found is None:
-        raise ArticleNotFound(f"article {article_id} has no revision {revision}")
-    return store.get_canonical_version(article_id, record.content_key, found.version_id)
 
 
 def fan_out(message: Mapping[str, Any], store: NotifierStore, site: Site) -> int:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from functions.models.api import ApiKeyRecord, Role
 from functions.models.article import ArticleSummary
 from functions.models.errors import Forbidden
+from functions.models.keys import ApiKeyRecord, Role
 
 EDITORS: tuple[Role, ...] = ("editor", "admin")
 WRITERS: tuple[Role, ...] = ("reporter", "editor", "admin")

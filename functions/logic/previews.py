@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 
 from functions.dal.protocol import ArticleStore, PreviewStore
 from functions.logic.permissions import require_editor
-from functions.models.api import ApiKeyRecord
 from functions.models.article import Preview
 from functions.models.errors import ArticleNotFound, InvalidTransition, PreviewNotFound
+from functions.models.keys import ApiKeyRecord
 from functions.models.site import Site
 
 

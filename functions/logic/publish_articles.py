@@ -27,8 +27,8 @@ from functions.models.paths import (
 )
 from functions.models.site import Output, Site
 from functions.observability import logger, metrics
-from functions.render.feeds import entry_id, render_atom, render_rss
-from functions.render.json_feed import render_json_feed
+from functions.render.feed_set import render_feed_set
+from functions.render.feeds import entry_id, render_atom
 from functions.render.pages import (
     render_article_page,
     render_home_page,
@@ -155,7 +155,8 @@ def publish_listings(
     always: Iterable[Listing] = (),
 ) -> None:
     """Each affected listing's page and its three feeds, once per batch, the site's own first
-    (readers and partners watch those); then the Atom archive, sitemaps, robots.txt and 404.
+    (readers and partners watch those); then the Atom archive, sitemaps, robots.txt and 404 (the
+    archive pages first when the batch completes one, which the site's Atom feed links to).
     Under the site lease: one regeneration at a time, never older than the one before."""
     listings = {listing.id: listing for listing in [*affected_listings(changes), *always]}
     if not listings:
@@ -173,38 +174,34 @@ def regenerate_listings(
     overlay: Mapping[str, ArticleRecord],
 ) -> None:
     ordered = sorted(listings.values(), key=lambda listing: listing != HOME)
-    home_articles: list[Article] = []
+    complete = written = 0
+    archive_first = False
+    if HOME.id in listings:
+        complete, written = archive_progress(store)
+        if complete > written:
+            # Archive pages this batch completes go first: the head feed, which links to the newest
+            # page already written (never to one in the making), is then written once, not once
+            # before them and again after.
+            publish_archive(changes, store, site, report, overlay, progress=(complete, written))
+            written, archive_first = complete, True
+    head = ArchiveLinks(prev_archive=archive_path(written) if written else None)
     for listing in ordered:
         latest = latest_published(store, listing, overlay, site.feed_size)
         articles: list[Article] = [store.get_canonical(record) for record in latest]
         if listing == HOME:
             page = render_home_page(latest, site)
-            home_articles = articles
         else:
             page = render_listing_page(listing.kind, listing.name, listing.slug, latest, site)
         _write(store, Output(page_key(listing.path), page.encode(), HTML, PAGE_CACHE), report)
         feed = FeedSpec(listing.kind, listing.slug, listing.name)
-        head = archive_head(store) if listing == HOME else None
-        _write_feeds(
-            store,
-            report,
-            feed,
-            {
-                "rss": render_rss(articles, site, feed),
-                "atom": render_atom(articles, site, feed, head),
-                "json": render_json_feed(articles, site, feed),
-            },
-        )
+        archive = head if listing == HOME else None
+        _write_feeds(store, report, feed, render_feed_set(articles, site, feed, archive))
     if HOME.id not in listings:
         return
-    if publish_archive(changes, store, site, report, overlay):
-        # A page was completed after the head feed was written: link the head to it now.
-        _write_feeds(
-            store,
-            report,
-            SITE_FEED,
-            {"atom": render_atom(home_articles, site, SITE_FEED, archive_head(store))},
-        )
+    if not archive_first:
+        # Only pages already complete, holding a corrected or retracted article: the head's link
+        # does not move.
+        publish_archive(changes, store, site, report, overlay, progress=(complete, written))
     _write(store, Output(NOT_FOUND_KEY, render_not_found_page(site).encode(), HTML, PAGE_CACHE), report)
     _write(store, Output(page_key(ROBOTS_PATH), render_robots(site), ROBOTS_CONTENT_TYPE, PAGE_CACHE), report)
     publish_sitemaps(changes, store, site, report, overlay)
@@ -221,10 +218,12 @@ def _write_feeds(
 # -- the Atom feed's archive (RFC 5005) ------------------------------------------------------
 
 
-def archive_head(store: ArticleStore) -> ArchiveLinks:
-    """The head feed links to the newest archive page already written, never to one in the making."""
-    written = store.archived_pages()
-    return ArchiveLinks(prev_archive=archive_path(written) if written else None)
+def archive_progress(store: ArticleStore) -> tuple[int, int]:
+    """(complete, written): the archive pages the sequence counter has filled, and how many have
+    been written (the head feed links only to those)."""
+    # Sequence numbers are given before their commits land: a page counts as complete once the
+    # counter is past it; articles of it still in flight re-render it when their change arrives.
+    return store.last_sequence() // ARCHIVE_PAGE_SIZE, store.archived_pages()
 
 
 def archive_page_of(sequence: int) -> int:
@@ -237,13 +236,14 @@ def publish_archive(
     site: Site,
     report: PublishReport,
     overlay: Mapping[str, ArticleRecord],
+    *,
+    progress: tuple[int, int] | None = None,
 ) -> bool:
     """Complete archive pages holding a changed article: a page fills once and then changes only
-    if one of its articles is corrected or retracted (it then carries an at:deleted-entry)."""
-    # Sequence numbers are given before their commits land: a page counts as complete once the
-    # counter is past it; articles of it still in flight re-render it when their change arrives.
-    complete = store.last_sequence() // ARCHIVE_PAGE_SIZE
-    written = store.archived_pages()
+    if one of its articles is corrected or retracted (it then carries an at:deleted-entry).
+    `progress` is archive_progress() when the caller has read it already. True when pages were
+    completed (the head feed's link moves)."""
+    complete, written = progress if progress is not None else archive_progress(store)
     pages = {
         archive_page_of(change.after.sequence)
         for change in changes

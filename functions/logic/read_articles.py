@@ -1,4 +1,5 @@
-"""Reading articles back through the API: one, one revision, its history, listings."""
+"""Reading articles back: through the API, one, one revision, its history, listings; and an article
+as it stood at a given revision (the change feed and the notifier)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ from datetime import datetime
 
 from functions.dal.protocol import ArticleStore
 from functions.logic.listings import HOME, Listing
-from functions.models.api import ApiKeyRecord
 from functions.models.article import Article, ArticleRecord, ArticleStatus, ArticleSummary, Revision
 from functions.models.errors import ArticleNotFound, Forbidden
+from functions.models.keys import ApiKeyRecord
 
 
 def visible_to(principal: ApiKeyRecord, article: ArticleSummary, now: datetime) -> bool:
@@ -71,3 +72,16 @@ def list_articles(
         listing.id, status, limit, cursor, section=section_filter, author=author_filter
     )
     return [record for record in records if visible_to(principal, record, now)], next_cursor
+
+
+def article_at(store: ArticleStore, article_id: str, revision: int) -> Article:
+    """The canonical article as it stood at `revision`; ArticleNotFound if it or the revision is gone."""
+    record = store.get_record(article_id)
+    if record is None:
+        raise ArticleNotFound(f"article {article_id} is gone")
+    if record.revision == revision:
+        return store.get_canonical(record)
+    found = store.get_revision(article_id, revision)
+    if found is None:
+        raise ArticleNotFound(f"article {article_id} has no revision {revision}")
+    return store.get_canonical_version(article_id, record.content_key, found.version_id)

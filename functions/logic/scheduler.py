@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from functions.dal.protocol import ArticleStore
-from functions.logic.edit_article import commit_change
+from functions.logic.commits import commit_change
 from functions.logic.listings import HOME
-from functions.models.api import ApiKeyRecord
 from functions.models.errors import PreconditionFailed
+from functions.models.keys import ApiKeyRecord
 from functions.observability import logger
 
 SCHEDULER = ApiKeyRecord(

@@ -10,7 +10,6 @@ from functions.dal.protocol import ArticleStore, MediaStore, SlugTaken
 from functions.logic.content import render_body, taxon
 from functions.logic.permissions import is_editor
 from functions.logic.records import in_utc, listing_ids, partner_visibility, record_for, status_at
-from functions.models.api import ApiKeyRecord
 from functions.models.article import (
     Article,
     ArticleRecord,
@@ -19,6 +18,7 @@ from functions.models.article import (
     Revision,
 )
 from functions.models.errors import Forbidden, SlugUnavailable
+from functions.models.keys import ApiKeyRecord
 from functions.models.paths import article_path
 from functions.models.site import Site
 from functions.observability import logger, metrics

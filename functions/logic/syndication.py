@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from functions.dal.protocol import ArticleStore, PartnerStore
-from functions.logic.notify import article_at
+from functions.logic.read_articles import article_at
 from functions.logic.records import in_utc
-from functions.models.api import ApiKeyRecord, PartnerRequest
-from functions.models.article import Delivery, Partner, check_plausible_time
+from functions.models.api import PartnerRequest
+from functions.models.article import Article, Delivery, Partner, check_plausible_time
 from functions.models.errors import (
     ArticleNotFound,
     FieldError,
@@ -18,10 +18,9 @@ from functions.models.errors import (
     PartnerNotFound,
     ValidationFailed,
 )
+from functions.models.keys import ApiKeyRecord
 from functions.models.site import Site
 from functions.syndication.addresses import RefusedAddress, check_webhook_url
-from functions.syndication.ninjs import to_ninjs
-from functions.syndication.webhooks import new_secret
 
 # Commits stamp their time before they land; a change is served only once every commit that
 # could sort before it has had time to land, so a reader's cursor never skips one.
@@ -30,6 +29,14 @@ SETTLE = timedelta(seconds=5)
 
 class SyndicationStore(ArticleStore, PartnerStore, Protocol):
     pass
+
+
+def _to_ninjs(article: Article, site: Site) -> dict[str, Any]:
+    # ninjs takes entry ids and absolute URLs from functions.render.feeds (feedgen, lxml, Jinja2):
+    # loaded by the two routes that serve items, not by every cold start of the API.
+    from functions.syndication.ninjs import to_ninjs
+
+    return to_ninjs(article, site)
 
 
 def parse_since(since: str | None, site: Site) -> tuple[str | None, datetime | None]:
@@ -63,7 +70,7 @@ def change_feed(
             "since is neither a next_cursor this API issued nor an RFC 3339 time", field="since"
         ) from error
     return [
-        to_ninjs(article_at(store, change.article_id, change.revision), site) for change in changes
+        _to_ninjs(article_at(store, change.article_id, change.revision), site) for change in changes
     ], next_cursor
 
 
@@ -72,7 +79,7 @@ def syndicated_item(store: ArticleStore, site: Site, article_id: str, now: datet
     embargoed = record is not None and record.embargo_until is not None and record.embargo_until > now
     if record is None or record.status not in ("published", "retracted") or embargoed:
         raise ArticleNotFound(f"there is no syndicated article with id {article_id}", field="id")
-    return to_ninjs(store.get_canonical(record), site)
+    return _to_ninjs(store.get_canonical(record), site)
 
 
 def register_partner(
@@ -88,6 +95,8 @@ def register_partner(
     except RefusedAddress as refused:
         error = FieldError(field="url", location="body", message=str(refused))
         raise ValidationFailed.from_errors([error]) from refused
+    from functions.syndication.webhooks import new_secret  # its module loads ninjs (see _to_ninjs)
+
     partner = Partner(
         id=uuid.uuid4().hex[:16],
         url=request.url,

@@ -21,7 +21,11 @@ from functions.models.errors import (
     field_errors,
 )
 
-Role = Literal["reporter", "editor", "partner", "admin"]
+# ApiKeyRecord and Role live in functions.models.keys (the other functions need them without the
+# API's shapes); they stay importable from here for the callers that predate it.
+from functions.models.keys import ApiKeyRecord as ApiKeyRecord
+from functions.models.keys import Role
+
 Slug = Annotated[str, Field(min_length=1, max_length=120)]
 
 JSON_MEDIA_TYPE = "application/json"
@@ -232,17 +236,6 @@ class RevisionList(BaseModel):
 class PreviewResponse(BaseModel):
     url: str = Field(description="Absolute URL of the draft's page; anyone with it can read the draft")
     expires_at: datetime
-
-
-class ApiKeyRecord(BaseModel):
-    """A stored key: only the SHA-256 of the secret is ever kept."""
-
-    key_id: str
-    key_hash: str
-    role: Role
-    name: str
-    created_at: datetime
-    revoked: bool = False
 
 
 class PartnerRequest(BaseModel):

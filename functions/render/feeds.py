@@ -20,6 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import quote
 
@@ -42,7 +43,10 @@ __all__ = [
     "EMPTY_FEED_UPDATED",
     "GENERATOR",
     "RSS_PATH",
+    "EntryFields",
     "absolutize_urls",
+    "clear_caches",
+    "entry_fields",
     "entry_id",
     "feed_id",
     "feed_subtitle",
@@ -53,6 +57,7 @@ __all__ = [
     "media_images",
     "render_atom",
     "render_rss",
+    "render_rss_and_atom",
     "rights",
     "uri",
 ]
@@ -71,12 +76,28 @@ _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _FH_NS = "http://purl.org/syndication/history/1.0"
 _AT_NS = "http://purl.org/atompub/tombstones/1.0"
 
-# src/href/poster values that are site-relative ("/media/..."), but not protocol-relative ("//cdn").
-_RELATIVE_URL_ATTR = re.compile(r"""(?P<lead>\s(?:src|href|poster)\s*=\s*)(?P<quote>["']?)/(?!/)""", re.I)
+# src/href/poster values that are site-relative ("/media/..."), but not protocol-relative ("//cdn"):
+# what follows the "=" of such an attribute, and the attribute's name right before that "=" (its
+# spaces aside). One pattern for the whole attribute, led by \s, made the regex engine try every
+# position of a body, about ten times slower than finding the "=" first and looking back.
+_RELATIVE_URL_VALUE = re.compile(r"""=\s*["']?/(?!/)""")
+_URL_ATTRIBUTE_NAME = re.compile(r"\s(?:src|href|poster)\Z", re.I)
+_LONGEST_NAME = len(" poster")
 
-# Re-reads feedgen's own output, so it is trusted: huge_tree only lifts libxml2's 10 MB text-node
-# cap, which a feed of long articles could otherwise hit; entities and network stay off regardless.
-# Blank text is dropped so that pretty-printing indents the elements added afterwards too.
+# A listing's articles are in its three feeds, most of them also in the site's feeds and in their
+# section's, tag's and author's, and again at the next publish: each time every text is cleaned,
+# every URL escaped and every body's URLs made absolute. Those are pure functions of strings, so
+# a warm publisher keeps the results for the strings it met lately: bounded, the bodies to what
+# one publish renders (the site's feeds and those of a few listings) and no more, as a body may be
+# large.
+_TEXT_CACHE_SIZE = 8192
+_BODY_CACHE_SIZE = 256
+
+# Re-reads feedgen's own output (archive pages only: their extensions need the Atom namespace
+# resolved; other feeds keep feedgen's tree), so it is trusted: huge_tree only lifts libxml2's
+# 10 MB text-node cap, which a feed of long articles could otherwise hit; entities and network
+# stay off regardless. Blank text is dropped so that pretty-printing indents the elements added
+# afterwards too.
 _SAFE_PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True, remove_blank_text=True
 )
@@ -107,18 +128,81 @@ class _Link:
 
 
 @dataclass(frozen=True, slots=True)
-class _EntryExtras:
-    """What the Atom post-processing needs per entry, in feed order."""
+class EntryFields:
+    """One article as every feed format shows it: its text cleaned and its URLs made absolute
+    once, so that a listing's RSS, Atom and JSON Feed share that work (and never disagree)."""
 
-    links: tuple[_Link, ...]
-    language: str | None
+    article: Article
+    id: str
+    title: str
+    published: datetime
+    updated: datetime
+    summary: str
+    content_html: str
+    author: str
+    categories: tuple[tuple[str, str], ...]  # (term, label): the section, then the tags
+    links: tuple[_Link, ...]  # the page (alternate), then the lead image (enclosure) if typed
+    media: tuple[tuple[Image, str], ...]  # media_images() with each one's absolute URI
+    language: str | None  # only where the article's differs from the site's
+
+    @property
+    def url(self) -> str:
+        return self.links[0].href
+
+
+def entry_fields(article: Article, site: Site) -> EntryFields:
+    """The feed entry of an article (every text through clean_text, every URL absolute)."""
+    links = [_Link(href=uri(site.absolute(article.path)), rel="alternate", type="text/html")]
+    lead = article.image
+    if lead is not None and lead.content_type:
+        links.append(
+            _Link(
+                href=uri(site.absolute(lead.src)),
+                rel="enclosure",
+                type=lead.content_type,
+                # RSS requires a length; the RSS Board's advice for an unknown size is 0.
+                length=str(lead.length or 0),
+            )
+        )
+    return EntryFields(
+        article=article,
+        id=entry_id(article, site),
+        title=_clean(article.title),
+        published=local_time(article.published_at, site),
+        updated=local_time(article.updated_at, site),
+        summary=_clean(article.summary),
+        content_html=_feed_html(article.body_html, site.url),
+        author=_clean(article.author.name),
+        categories=tuple(
+            (_clean(taxon.slug), _clean(taxon.name)) for taxon in (article.section, *article.tags)
+        ),
+        links=tuple(links),
+        media=tuple((image, uri(site.absolute(image.src))) for image in media_images(article)),
+        language=article.language if article.language != site.language else None,
+    )
 
 
 def render_rss(articles: Sequence[Article], site: Site, feed: FeedSpec = SITE_FEED) -> bytes:
     """RSS 2.0 with content:encoded, dc:creator and media:content; newest first, at most feed_size."""
-    fg, _ = _build(articles, site, "rss", feed, self_url=site.absolute(feed.path("rss")))
-    raw = fg.rss_str(pretty=False, encoding="UTF-8", xml_declaration=True)
-    return _finish_rss(raw, site)
+    entries = [entry_fields(article, site) for article in latest(articles, site)]
+    fg = _generator(entries, site, feed)
+    return _rss(fg, site, feed)
+
+
+def render_rss_and_atom(
+    entries: Sequence[EntryFields],
+    site: Site,
+    feed: FeedSpec = SITE_FEED,
+    archive: ArchiveLinks | None = None,
+) -> tuple[bytes, bytes]:
+    """The same bytes as render_rss and render_atom (a head feed's `archive` links, not an archive
+    page's), from entries already prepared and ordered (entry_fields of latest()): one feedgen
+    generator serves both documents, so each entry is cleaned and handed to feedgen once."""
+    if archive is not None and archive.is_archive:
+        raise ValueError("an archive page is Atom only: use render_atom")
+    fg = _generator(entries, site, feed)
+    atom = _atom(fg, entries, site, feed, site.absolute(feed.path("atom")), archive)
+    return _rss(fg, site, feed), atom
 
 
 def render_atom(
@@ -141,17 +225,9 @@ def render_atom(
     is_archive = archive is not None and archive.is_archive
     if self_path is None:
         self_path = _archive_self_path(archive) if archive is not None and is_archive else feed.path("atom")
-    fg, extras = _build(
-        articles,
-        site,
-        "atom",
-        feed,
-        self_url=site.absolute(self_path),
-        archive=archive,
-        deleted=deleted,
-    )
-    raw = fg.atom_str(pretty=False, encoding="UTF-8", xml_declaration=True)
-    return _finish_atom(raw, extras, site, is_archive=is_archive, deleted=deleted)
+    entries = [entry_fields(article, site) for article in latest(articles, site, limit=not is_archive)]
+    fg = _generator(entries, site, feed, deleted)
+    return _atom(fg, entries, site, feed, site.absolute(self_path), archive, deleted)
 
 
 def feed_id(site: Site, feed: FeedSpec = SITE_FEED) -> str:
@@ -207,7 +283,43 @@ def entry_id(article: Article, site: Site) -> str:
 
 def absolutize_urls(html: str, site: Site) -> str:
     """Make site-relative src/href URLs absolute: feed readers have no page URL to resolve them against."""
-    return _RELATIVE_URL_ATTR.sub(lambda m: f"{m['lead']}{m['quote']}{site.url}/", html)
+    return _absolutize(html, site.url)
+
+
+@lru_cache(maxsize=_TEXT_CACHE_SIZE)
+def _clean(text: str) -> str:
+    return clean_text(text)
+
+
+@lru_cache(maxsize=_BODY_CACHE_SIZE)
+def _feed_html(body_html: str, base_url: str) -> str:
+    """A body as feeds carry it. Serialized HTML gets XML hygiene only: NFC over markup can
+    rewrite it (strip_xml_illegal)."""
+    return strip_xml_illegal(_absolutize(body_html, base_url))
+
+
+def clear_caches() -> None:
+    """Forget every cleaned text, URI and body (a benchmark's first render; never needed for
+    correctness: what is cached is a pure function of its key)."""
+    for cache in (_clean, _feed_html, uri):
+        cache.cache_clear()
+
+
+def _absolutize(html: str, base_url: str) -> str:
+    parts: list[str] = []
+    copied = 0
+    for value in _RELATIVE_URL_VALUE.finditer(html):
+        name_end = value.start()
+        while name_end and html[name_end - 1].isspace():  # str.isspace() is exactly re's \s
+            name_end -= 1
+        if _URL_ATTRIBUTE_NAME.search(html, max(0, name_end - _LONGEST_NAME), name_end):
+            slash = value.end() - 1
+            parts += (html[copied:slash], base_url)
+            copied = slash
+    if not parts:
+        return html
+    parts.append(html[copied:])
+    return "".join(parts)
 
 
 def local_time(value: datetime, site: Site) -> datetime:
@@ -218,6 +330,7 @@ def local_time(value: datetime, site: Site) -> datetime:
     return value.astimezone(site.zone)
 
 
+@lru_cache(maxsize=_TEXT_CACHE_SIZE)
 def uri(url: str) -> str:
     """A URL as an ASCII URI (percent-encoded), its XML-illegal characters dropped."""
     # XML would carry a non-ASCII file name happily, but enclosure/media URLs go to clients that
@@ -244,19 +357,10 @@ def _archive_self_path(archive: ArchiveLinks) -> str:
     return archive_path(1)  # the only archive page there is
 
 
-def _build(
-    articles: Sequence[Article],
-    site: Site,
-    fmt: FeedFormat,
-    feed: FeedSpec,
-    *,
-    self_url: str,
-    archive: ArchiveLinks | None = None,
-    deleted: Sequence[Tombstone] = (),
-) -> tuple[FeedGenerator, list[_EntryExtras]]:
-    is_archive = archive is not None and archive.is_archive
-    entries = latest(articles, site, limit=not is_archive)
-
+def _generator(
+    entries: Sequence[EntryFields], site: Site, feed: FeedSpec, deleted: Sequence[Tombstone] = ()
+) -> FeedGenerator:
+    """A generator holding what RSS and Atom share; _rss and _atom add what differs."""
     fg = FeedGenerator()
     fg.load_extension("media", atom=True, rss=True)
     # Atom has <author><name>; dc:creator is only the RSS answer to <author> wanting an e-mail.
@@ -265,11 +369,6 @@ def _build(
     # An archive page is a piece of the site's feed, so it carries that feed's id (RFC 5005 §4).
     fg.id(feed_id(site, feed))
     fg.title(feed_title(site, feed))
-    subtitle = feed_subtitle(site, feed)
-    # Atom <subtitle> is plain text, but RSS <description> (channel and item alike) is read as
-    # HTML: a listing's subtitle holds a section, tag or author name, which must not reach
-    # readers as markup, so it is escaped once more (as the item descriptions are).
-    fg.subtitle(str(escape(subtitle)) if fmt == "rss" else subtitle)
     fg.language(site.language)
     fg.generator(GENERATOR)
     if rights(site):
@@ -278,14 +377,23 @@ def _build(
     # without an e-mail feedgen rightly leaves RSS's managingEditor out.
     fg.author(name=clean_text(site.name))
     # feedgen defaults this to datetime.now(); it sets both Atom <updated> and RSS <lastBuildDate>.
-    updated = feed_updated(entries, site, deleted)
-    fg.updated(updated)
-    if fmt == "rss":
-        fg.pubDate(updated)
+    fg.updated(feed_updated([entry.article for entry in entries], site, deleted))
+    for entry in entries:
+        _add_entry(fg.add_entry(order="append"), entry)
+    return fg
 
+
+def _set_links(
+    fg: FeedGenerator,
+    site: Site,
+    fmt: FeedFormat,
+    feed: FeedSpec,
+    self_url: str,
+    archive: ArchiveLinks | None = None,
+) -> None:
     # Order matters: feedgen makes the LAST link the RSS channel <link>, which must be the page
     # the feed mirrors; RSS gets only the self link from feedgen, its hubs are added afterwards.
-    fg.link(href=self_url, rel="self", type=FEED_TYPES[fmt])
+    fg.link(href=self_url, rel="self", type=FEED_TYPES[fmt], replace=True)
     for hub in site.websub_hubs:
         fg.link(href=uri(hub), rel="hub")
     if archive is not None:
@@ -298,55 +406,68 @@ def _build(
                 fg.link(href=uri(site.absolute(target)), rel=rel, type=FEED_TYPES["atom"])
     fg.link(href=site.absolute(feed.page_path), rel="alternate", type="text/html")
 
-    extras: list[_EntryExtras] = []
-    for article in entries:
-        fe = fg.add_entry(order="append")
-        links = _fill_entry(fe, article, site)
-        language = article.language if article.language != site.language else None
-        extras.append(_EntryExtras(links=tuple(links), language=language))
-    return fg, extras
+
+def _rss(fg: FeedGenerator, site: Site, feed: FeedSpec) -> bytes:
+    # Atom <subtitle> is plain text, but RSS <description> (channel and item alike) is read as
+    # HTML: a listing's subtitle holds a section, tag or author name, which must not reach
+    # readers as markup, so it is escaped once more (as the item descriptions are).
+    fg.subtitle(str(escape(feed_subtitle(site, feed))))
+    fg.pubDate(fg.updated())
+    _set_links(fg, site, "rss", feed, site.absolute(feed.path("rss")))
+    # feedgen's tree itself (what rss_str serializes), not its bytes parsed back: the same
+    # document, without serializing and parsing the whole feed once more.
+    root, _document = fg._create_rss()
+    return _finish_rss(root, site)
 
 
-def _fill_entry(fe: FeedEntry, article: Article, site: Site) -> list[_Link]:
-    fe.id(entry_id(article, site))
-    fe.title(clean_text(article.title))
-    fe.published(local_time(article.published_at, site))
+def _atom(
+    fg: FeedGenerator,
+    entries: Sequence[EntryFields],
+    site: Site,
+    feed: FeedSpec,
+    self_url: str,
+    archive: ArchiveLinks | None,
+    deleted: Sequence[Tombstone] = (),
+) -> bytes:
+    fg.subtitle(feed_subtitle(site, feed))
+    _set_links(fg, site, "atom", feed, self_url, archive)
+    is_archive = archive is not None and archive.is_archive
+    if not is_archive and not deleted:
+        # As for RSS, feedgen's tree itself rather than its bytes parsed back. Its elements have
+        # no namespace (feedgen writes xmlns="...Atom" as a plain attribute of <feed>), which
+        # serializes to the same bytes; the fh: and at: extensions below need the parsed tree.
+        root, _document = fg._create_atom()
+        _repair_atom_entries(root, entries, namespace="")
+        return _serialize(root)
+    raw = fg.atom_str(pretty=False, encoding="UTF-8", xml_declaration=True)
+    return _finish_atom(raw, entries, site, is_archive=is_archive, deleted=deleted)
+
+
+def _add_entry(fe: FeedEntry, entry: EntryFields) -> None:
+    fe.id(entry.id)
+    fe.title(entry.title)
+    fe.published(entry.published)
     # FeedEntry.updated defaults to now as well.
-    fe.updated(local_time(article.updated_at, site))
+    fe.updated(entry.updated)
 
-    summary = clean_text(article.summary)
     # Atom <summary> is plain text; RSS <description> is read as HTML, so escape it once more
     # or a "<script>" typed into a summary would reach readers as markup. The call order matters:
     # description() also overwrites the Atom content, so content() must come last.
-    fe.summary(summary)
-    fe.description(str(escape(summary)))
-    # Serialized HTML gets XML hygiene only: NFC over markup can rewrite it (strip_xml_illegal).
-    fe.content(strip_xml_illegal(absolutize_urls(article.body_html, site)), type="html")
+    fe.summary(entry.summary)
+    fe.description(str(escape(entry.summary)))
+    fe.content(entry.content_html, type="html")
 
-    author = clean_text(article.author.name)
-    fe.author(name=author)
-    fe.dc.dc_creator(author)
+    fe.author(name=entry.author)
+    fe.dc.dc_creator(entry.author)
 
-    for taxon in (article.section, *article.tags):
-        fe.category(term=clean_text(taxon.slug), label=clean_text(taxon.name))
+    for term, label in entry.categories:
+        fe.category(term=term, label=label)
 
-    links = [_Link(href=uri(site.absolute(article.path)), rel="alternate", type="text/html")]
-    lead = article.image
-    if lead is not None and lead.content_type:
-        links.append(
-            _Link(
-                href=uri(site.absolute(lead.src)),
-                rel="enclosure",
-                type=lead.content_type,
-                # RSS requires a length; the RSS Board's advice for an unknown size is 0.
-                length=str(lead.length or 0),
-            )
-        )
     # feedgen derives the RSS <link> and <enclosure> from these; Atom gets them repaired later.
-    fe.link([link.as_feedgen() for link in links])
+    fe.link([link.as_feedgen() for link in entry.links])
 
-    for image in media_images(article):
-        media: dict[str, str] = {"url": uri(site.absolute(image.src)), "medium": "image"}
+    for image, url in entry.media:
+        media: dict[str, str] = {"url": url, "medium": "image"}
         if image.content_type:
             media["type"] = image.content_type
         if image.length:
@@ -355,7 +476,6 @@ def _fill_entry(fe: FeedEntry, article: Article, site: Site) -> list[_Link]:
         # media:content and media:thumbnail, and the credit already shows on the page.
         # group=None puts media:content straight under the item instead of a media:group.
         fe.media.content(media, group=None)
-    return links
 
 
 def media_images(article: Article) -> list[Image]:
@@ -369,9 +489,8 @@ def media_images(article: Article) -> list[Image]:
     return unique
 
 
-def _finish_rss(raw: bytes, site: Site) -> bytes:
+def _finish_rss(root: etree._Element, site: Site) -> bytes:
     """Add the WebSub hubs (atom:link rel="hub", next to rel="self"), which feedgen's RSS omits."""
-    root = etree.fromstring(raw, _SAFE_PARSER)
     channel = root.find("channel")
     if channel is None:
         raise RuntimeError("feedgen emitted RSS without a channel")
@@ -385,14 +504,14 @@ def _finish_rss(raw: bytes, site: Site) -> bytes:
 
 def _finish_atom(
     raw: bytes,
-    extras: list[_EntryExtras],
+    entries: Sequence[EntryFields],
     site: Site,
     *,
     is_archive: bool,
     deleted: Sequence[Tombstone],
 ) -> bytes:
     root = etree.fromstring(raw, _SAFE_PARSER)
-    _repair_atom_entries(root, extras)
+    _repair_atom_entries(root, entries, namespace=f"{{{_ATOM_NS}}}")
     # RFC 4287's schema admits foreign elements in a feed only among its metadata, before the
     # first entry, so fh:archive and the tombstones go there (RFC 6721 allows any position).
     first_entry = root.find(f"{{{_ATOM_NS}}}entry")
@@ -425,27 +544,28 @@ def _serialize(root: etree._Element) -> bytes:
     return bytes(etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True))
 
 
-def _repair_atom_entries(root: etree._Element, extras: list[_EntryExtras]) -> None:
+def _repair_atom_entries(root: etree._Element, extras: Sequence[EntryFields], *, namespace: str) -> None:
     """Rewrite each entry's <link> elements from the data we gave feedgen, and mark its language.
 
     feedgen 1.0's FeedEntry.atom_entry rebinds its loop variable to the new element before reading
     rel/type/length from it, so every entry link comes out as a bare <link href>: the enclosure
     turns into a second (implicit) alternate link. Rebuilding the links here keeps the output
-    right whether or not a later feedgen fixes that.
+    right whether or not a later feedgen fixes that. `namespace` is how the tree names Atom
+    elements: "{http://www.w3.org/2005/Atom}" once parsed, "" in feedgen's own tree.
     """
-    entries = root.findall(f"{{{_ATOM_NS}}}entry")
+    entries = root.findall(f"{namespace}entry")
     if len(entries) != len(extras):
         raise RuntimeError("feedgen emitted a different number of Atom entries than were added")
     for entry, extra in zip(entries, extras, strict=True):
         # feedgen has no per-entry xml:lang; it matters when one article differs from the site.
         if extra.language:
             entry.set(_XML_LANG, extra.language)
-        old = entry.findall(f"{{{_ATOM_NS}}}link")
+        old = entry.findall(f"{namespace}link")
         position = entry.index(old[0]) if old else len(entry)
         for element in old:
             entry.remove(element)
         for offset, link in enumerate(extra.links):
-            element = etree.Element(f"{{{_ATOM_NS}}}link", href=link.href, rel=link.rel)
+            element = etree.Element(f"{namespace}link", href=link.href, rel=link.rel)
             if link.type:
                 element.set("type", link.type)
             if link.length:

@@ -149,6 +149,14 @@ def http_api_event(
     return event
 
 
+class _GatewayServer(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: twenty clients connecting at once while the
+    # process is busy overflowed it, and the kernel's SYN cookies then reset some of them
+    # (ConnectionResetError in bench/load.py). API Gateway and CloudFront take them all.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class Gateway:
     def __init__(
         self,
@@ -181,8 +189,7 @@ class Gateway:
 
             do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _dispatch
 
-        self.server = ThreadingHTTPServer((host, port), RequestHandler)
-        self.server.daemon_threads = True
+        self.server = _GatewayServer((host, port), RequestHandler)
         self._thread = threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True)
 
     @property
@@ -334,28 +341,49 @@ class Gateway:
         if ".." in key.split("/"):
             self._send(request, 400, {"Content-Type": "text/plain"}, b"400\n")
             return
+        # A revalidation (a feed reader, a browser) usually finds the object unchanged: its
+        # metadata is asked for first rather than the whole body (a feed is ~150 KB) only to be
+        # thrown away; the body is read only when it is to be sent.
+        conditional = "If-None-Match" in request.headers or "If-Modified-Since" in request.headers
+        stored = self._stored(bucket, key, body=not conditional)
+        if stored is None:
+            self._not_found(request)
+            return
+        # What CloudFront's viewer-response function does with the publisher's status metadata.
+        status = int(stored.get("Metadata", {}).get(HTTP_STATUS_METADATA, 200))
+        if status == 200 and self._not_modified(
+            request, stored.get("ETag", ""), stored["LastModified"].timestamp()
+        ):
+            unchanged = self._object_headers(stored)
+            del unchanged["Content-Type"]
+            self._send(request, 304, unchanged, b"")
+            return
+        if "Body" not in stored:
+            stored = self._stored(bucket, key, body=True)
+            if stored is None:  # deleted in between
+                self._not_found(request)
+                return
+            status = int(stored.get("Metadata", {}).get(HTTP_STATUS_METADATA, 200))
+        self._send(request, status, self._object_headers(stored), stored["Body"].read())
+
+    def _stored(self, bucket: str, key: str, *, body: bool) -> dict[str, Any] | None:
+        """GetObject (or HeadObject without the body); None when there is no such object."""
         try:
-            stored = self.s3.get_object(Bucket=bucket, Key=key)
+            read = self.s3.get_object if body else self.s3.head_object
+            return dict(read(Bucket=bucket, Key=key))
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") not in {"NoSuchKey", "404", "NotFound"}:
                 raise
-            self._not_found(request)
-            return
-        etag = stored.get("ETag", "")
-        last_modified = stored["LastModified"]
-        headers = {
+            return None
+
+    @staticmethod
+    def _object_headers(stored: Mapping[str, Any]) -> dict[str, str]:
+        return {
             "Content-Type": stored.get("ContentType", "application/octet-stream"),
-            "ETag": etag,
-            "Last-Modified": formatdate(last_modified.timestamp(), usegmt=True),
+            "ETag": stored.get("ETag", ""),
+            "Last-Modified": formatdate(stored["LastModified"].timestamp(), usegmt=True),
             "Cache-Control": stored.get("CacheControl") or "public, max-age=60",
         }
-        # What CloudFront's viewer-response function does with the publisher's status metadata.
-        status = int(stored.get("Metadata", {}).get(HTTP_STATUS_METADATA, 200))
-        if status == 200 and self._not_modified(request, etag, last_modified.timestamp()):
-            unchanged = {key: value for key, value in headers.items() if key != "Content-Type"}
-            self._send(request, 304, unchanged, b"")
-            return
-        self._send(request, status, headers, stored["Body"].read())
 
     @staticmethod
     def _not_modified(request: BaseHTTPRequestHandler, etag: str, modified: float) -> bool:

@@ -11,6 +11,12 @@ from infra.local.lambda_runtime import Handler, invoke
 
 log = logging.getLogger("presswire.local.queue")
 
+# Lambda long-polls the queue; here a long poll would hold moto (one request at a time) for its
+# whole wait, so the poller polls instead, backing off while the queue stays empty: an idle
+# 50 ms poll cost the local stack a steady share of a core that the API and publisher need.
+IDLE_INTERVAL_MIN = 0.05
+IDLE_INTERVAL_MAX = 0.4
+
 
 class QueuePoller:
     def __init__(
@@ -36,10 +42,14 @@ class QueuePoller:
         self._thread.join(timeout=10)
 
     def _run(self) -> None:
+        idle = IDLE_INTERVAL_MIN
         while not self._stop.is_set():
             try:
                 if self.poll_once() == 0:
-                    self._stop.wait(0.05)
+                    self._stop.wait(idle)
+                    idle = min(idle * 2, IDLE_INTERVAL_MAX)
+                else:
+                    idle = IDLE_INTERVAL_MIN
             except Exception:  # the mapping outlives any one failure, as Lambda's does
                 log.exception("queue poll failed")
                 self._stop.wait(1)

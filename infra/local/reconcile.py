@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.config import Config
 
 from infra.local.state import running_stack
 
 if TYPE_CHECKING:
+    from functions.dal.aws import AwsStorage
     from functions.logic.reconcile import ReconcileReport
+    from functions.models.site import Site
 
 # Only what the command prints: its one-line summary, and warnings.
 _QUIET = {
@@ -26,20 +28,30 @@ class NoRunningStack(Exception):
     """Reconcile needs the running stack: the local site bucket lives only as long as it does."""
 
 
-def reconcile_running_stack(state_dir: Path) -> ReconcileReport:
+def running_environment(state_dir: Path, why: str = "") -> dict[str, Any]:
+    """What the running `presswire serve` of this state directory wrote in stack.json."""
     running = running_stack(state_dir)
     if running is None or "environment" not in running:
         raise NoRunningStack(
-            f"no running `presswire serve` with state in {state_dir}: the local site is rebuilt from "
-            "the canonical store whenever it starts, so there is nothing to reconcile until it runs"
+            f"no running `presswire serve` with state in {state_dir}: "
+            + (
+                why
+                or "the local site is rebuilt from the canonical store whenever it starts, so there "
+                "is nothing to reconcile until it runs"
+            )
         )
-    # The functions' own settings, as the stack gave them: the same bytes as its publisher renders.
+    return running
+
+
+def connect(running: dict[str, Any]) -> tuple[AwsStorage, Site]:
+    """The storage layer on the running stack's moto, and its site, with the functions' own
+    settings as the stack gave them: the same bytes as its publisher renders. Also called in
+    each worker process of `presswire rebuild`."""
     os.environ.update({**running["environment"], **_QUIET})
     import boto3
 
     from functions.config import get_settings
     from functions.dal.aws import AwsStorage
-    from functions.logic.reconcile import reconcile
     from functions.models.site import Site
 
     get_settings.cache_clear()
@@ -57,4 +69,12 @@ def reconcile_running_stack(state_dir: Path) -> ReconcileReport:
         s3_client=session.client("s3", endpoint_url=running["aws_endpoint"], config=config),
         dynamodb_client=session.client("dynamodb", endpoint_url=running["aws_endpoint"], config=config),
     )
-    return reconcile(storage, Site.from_settings(settings))
+    return storage, Site.from_settings(settings)
+
+
+def reconcile_running_stack(state_dir: Path) -> ReconcileReport:
+    storage, site = connect(running_environment(state_dir))
+    # After connect(): the functions' logger reads its level from the environment at import.
+    from functions.logic.reconcile import reconcile
+
+    return reconcile(storage, site)

@@ -136,6 +136,7 @@ class LocalStack:
             "PublisherFunction",
             dead_letter_path=self.state_dir / "publisher-dlq.jsonl",
             filters=stream_filter_patterns(self.aws.template, "PublisherFunction"),
+            wake=self.aws.table_written,
         ).start()
         self.notifier = QueuePoller(
             self.aws.client("sqs"),

@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 from infra.cfn import matches_filter
@@ -16,6 +17,13 @@ log = logging.getLogger("presswire.local.stream")
 
 BATCH_SIZE = 100
 MAX_RETRIES = 5
+# Shards come and go only every few hours on AWS (and never on moto), while records are polled
+# every 50 ms: describing the stream on every pass doubled the idle poller's calls into moto,
+# whose CPU the API and the publisher share.
+SHARD_REFRESH_SECONDS = 1.0
+# With a wake event (set by the local moto after each table write), an idle poller sleeps until
+# the next write instead of polling every 50 ms; this is only the fallback.
+IDLE_WAKE_TIMEOUT = 1.0
 
 
 class StreamPoller:
@@ -31,6 +39,7 @@ class StreamPoller:
         dead_letter_path: Path | None = None,
         interval: float = 0.05,
         filters: list[dict[str, Any]] | None = None,
+        wake: threading.Event | None = None,
     ) -> None:
         self._streams = streams
         self._stream_arn = stream_arn
@@ -39,8 +48,10 @@ class StreamPoller:
         self._dead_letter_path = dead_letter_path
         self._interval = interval
         self._filters = filters or []
+        self._wake = wake
         self._stop = threading.Event()
         self._iterators: dict[str, str | None] = {}
+        self._shards_refreshed: float | None = None
         self._thread = threading.Thread(target=self._run, name=f"stream-{function_name}", daemon=True)
         self.delivered = 0
         self._idle = threading.Event()
@@ -51,6 +62,8 @@ class StreamPoller:
 
     def stop(self) -> None:
         self._stop.set()
+        if self._wake is not None:
+            self._wake.set()
         self._thread.join(timeout=10)
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
@@ -58,6 +71,11 @@ class StreamPoller:
         return self._idle.wait(timeout)
 
     def _refresh_shards(self) -> None:
+        # `monotonic` imported by name: tests replace this module's `time` to skip the retries' sleeps.
+        now = monotonic()
+        if self._shards_refreshed is not None and now - self._shards_refreshed < SHARD_REFRESH_SECONDS:
+            return
+        self._shards_refreshed = now
         description = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]
         for shard in description.get("Shards", []):
             shard_id = shard["ShardId"]
@@ -68,6 +86,10 @@ class StreamPoller:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            if self._wake is not None:
+                # Cleared before the pass: a write landing during it sets it again, so the next
+                # wait returns at once and no record waits for the fallback timeout.
+                self._wake.clear()
             try:
                 found = self.poll_once()
             except Exception:  # the poller must outlive any one failure, as Lambda's does
@@ -75,7 +97,10 @@ class StreamPoller:
                 found = 0
             if found == 0:
                 self._idle.set()
-                self._stop.wait(self._interval)
+                if self._wake is not None:
+                    self._wake.wait(IDLE_WAKE_TIMEOUT)
+                else:
+                    self._stop.wait(self._interval)
             else:
                 self._idle.clear()
 

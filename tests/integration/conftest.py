@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import traceback
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -157,6 +159,40 @@ def seed_article() -> dict[str, Any]:
     return json.loads((SEED_DIR / "seed-article.json").read_text(encoding="utf-8"))
 
 
+FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
+
+
+@contextmanager
+def refusing_scans() -> Iterator[list[str]]:
+    """Fail every DynamoDB Scan that code under functions/ makes: every read must be a GetItem or
+    a Query (DESIGN.md; tests/unit/test_no_scan.py searches the source). The hook raises in the
+    caller, and the context fails on exit too, since a handler may turn the error into a 500 or a
+    batch item failure. A test may still scan the table to inspect it. Clients created inside
+    the context carry the hook (botocore copies a session's hooks into each new client)."""
+    scans: list[str] = []
+
+    def refuse(**_: Any) -> None:
+        stack = traceback.extract_stack()
+        ours = [frame for frame in stack if Path(frame.filename).is_relative_to(FUNCTIONS_DIR)]
+        if ours:
+            where = f"{Path(ours[-1].filename).relative_to(FUNCTIONS_DIR.parent)}:{ours[-1].lineno}"
+            scans.append(where)
+            raise AssertionError(f"DynamoDB Scan called from {where}: read by key or by Query")
+
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    events = boto3.DEFAULT_SESSION.events  # type: ignore[union-attr]
+    # Before the request is even built: ahead of anything that answers it (moto, a Stubber).
+    event = "before-parameter-build.dynamodb.Scan"
+    events.register(event, refuse, unique_id="presswire-refuse-scan")
+    try:
+        yield scans
+    finally:
+        events.unregister(event, unique_id="presswire-refuse-scan")
+    if scans:
+        raise AssertionError(f"DynamoDB Scan called from code under functions/: {', '.join(scans)}")
+
+
 @contextmanager
 def running_harness(monkeypatch: pytest.MonkeyPatch, *, patched_moto: bool = False) -> Iterator[Harness]:
     """The API, publisher and notifier on moto, provisioned from template.yaml; with the local
@@ -165,7 +201,7 @@ def running_harness(monkeypatch: pytest.MonkeyPatch, *, patched_moto: bool = Fal
     submit cost more as a long-lived harness's table fills."""
     if patched_moto:
         moto_patches.install(monkeypatch.setattr)
-    with mock_aws():
+    with mock_aws(), refusing_scans():
         template = load_template()
         provisioned = provision_from_template(template, lambda service: boto3.client(service))
         site = json.loads((SEED_DIR / "seed-site.json").read_text(encoding="utf-8"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -103,3 +104,21 @@ def test_an_unusable_site_url_is_refused_at_cold_start() -> None:
                 "SITE_URL": "news.example.vn",
             }
         )
+
+
+def test_no_key_id_begins_with_a_dash_so_the_cli_never_takes_it_for_an_option(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from functions.logic import auth
+
+    draws = iter(["-ka6uLjPdash" + "x" * 31, "Ka6uLjPplain" + "x" * 31])
+    monkeypatch.setattr(auth.secrets, "token_urlsafe", lambda size: next(draws))
+    saved: list[Any] = []
+    store = type("Keys", (), {"put_api_key": lambda self, record: saved.append(record)})()
+
+    secret, record = auth.issue_key(
+        store, role="reporter", name="Na Ra", now=datetime(2026, 1, 1, tzinfo=UTC)
+    )
+
+    assert record.key_id == "Ka6uLjPp"
+    assert secret.startswith("pw_Ka6uLjPp") and saved == [record]

@@ -23,6 +23,7 @@ FUNCTIONS = (
     "SchedulerFunction",
     "NotifierFunction",
     "ReconcilerFunction",
+    "RebuildWorkerFunction",
 )
 # The API's routes, exactly (tests/unit/test_api_routes.py compares them with the code's).
 API_ROUTES = {
@@ -390,7 +391,13 @@ def test_reconciler_reads_articles_and_rewrites_the_site_but_never_deletes_or_no
 
 
 @pytest.mark.parametrize(
-    "queue", ["PublisherDeadLetterQueue", "SchedulerDeadLetterQueue", "NotifyDeadLetterQueue"]
+    "queue",
+    [
+        "PublisherDeadLetterQueue",
+        "SchedulerDeadLetterQueue",
+        "NotifyDeadLetterQueue",
+        "RebuildDeadLetterQueue",
+    ],
 )
 def test_dead_letter_queues_are_encrypted_kept_14_days_and_alarmed(resources, queue):
     properties = resources[queue]["Properties"]

@@ -15,7 +15,12 @@ DOCS_DEPLOY = Path(__file__).resolve().parents[2] / "docs" / "deploy.md"
 DATA_SERVICES = ("s3:", "dynamodb:", "sqs:")
 # Every function the template declares: one added later is held to the same rules.
 FUNCTIONS = tuple(resources_of_type(load_template(), "AWS::Serverless::Function"))
-KNOWN_DEAD_LETTER_QUEUES = {"PublisherDeadLetterQueue", "SchedulerDeadLetterQueue", "NotifyDeadLetterQueue"}
+KNOWN_DEAD_LETTER_QUEUES = {
+    "PublisherDeadLetterQueue",
+    "SchedulerDeadLetterQueue",
+    "NotifyDeadLetterQueue",
+    "RebuildDeadLetterQueue",
+}
 # SAM policy templates that name one resource and a few actions on it; any other template, and
 # any managed policy, must be written out as a statement instead.
 NARROW_POLICY_TEMPLATES = {"SQSSendMessagePolicy", "SNSPublishMessagePolicy"}
@@ -175,6 +180,25 @@ def test_publisher_writes_only_its_bookkeeping_items_and_queries_only_the_index(
     assert _allowed(statements, MEDIA) == set()
 
 
+def test_rebuild_worker_reads_articles_rewrites_the_site_and_enqueues_only_its_own_shards(
+    resources: TemplateDict,
+) -> None:
+    statements = _function_statements(resources, "RebuildWorkerFunction")
+    # Records, counters and its checkpoint (a Query of the REBUILD# partition); never a delete.
+    assert _allowed(statements, TABLE) == {
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:Query",
+    }
+    assert _allowed(statements, TABLE_INDEXES) == {"dynamodb:Query"}
+    assert _allowed(statements, ARTICLES) == {"s3:GetObjectVersion"}
+    assert _allowed(statements, _sub("${SiteBucket.Arn}/*")) == {"s3:GetObject", "s3:PutObject"}
+    assert _allowed(statements, _get_att("RebuildQueue.Arn")) == {"sqs:SendMessage"}
+    assert _allowed(statements, _get_att("NotifyQueue.Arn")) == set()
+
+
 # -- the permissions boundary ---------------------------------------------------------------------
 
 
@@ -214,6 +238,7 @@ def test_boundary_confines_event_source_actions_to_this_stacks_stream_and_queue(
             assert _as_list(statement["Resource"]) in (
                 [_sub("${ArticlesTable.Arn}/stream/*")],
                 [_get_att("NotifyQueue.Arn")],
+                [_get_att("RebuildQueue.Arn")],
             ), statement
 
 
