@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from functions import clock
 from functions.dal.protocol import ArticleStore, SiteStore
 from functions.logic.changes import ArticleChange, latest_revisions
 from functions.logic.listings import HOME, Listing, listings_of
-from functions.logic.site_lease import newest_revisions, site_lease
-from functions.models.article import Article, ArticleRecord
+from functions.logic.site_lease import RECENT_WINDOW, newest_revisions, site_lease
+from functions.models.article import Article, ArticleRecord, RevisionAction
 from functions.models.feeds import SITE_FEED, ArchiveLinks, FeedSpec, Tombstone
 from functions.models.paths import (
     ATOM_PATH,
@@ -113,15 +114,37 @@ def affected_listings(changes: Iterable[ArticleChange]) -> list[Listing]:
     return list(affected.values())
 
 
+# The actions after which an article may have no public page yet: its page is written by that
+# commit's own stream record, which may be in a later batch, or failing.
+_FIRST_SHOWN: frozenset[RevisionAction] = frozenset({"create", "publish", "reinstate"})
+
+
+def _unsettled(
+    record: ArticleRecord, overlay: Mapping[str, ArticleRecord], settled_before: datetime | None
+) -> bool:
+    return (
+        settled_before is not None
+        and record.id not in overlay
+        and record.last_action in _FIRST_SHOWN
+        and record.updated_at > settled_before
+    )
+
+
 def merge_records(
-    indexed: Sequence[ArticleRecord], overlay: Mapping[str, ArticleRecord], listing: Listing
+    indexed: Sequence[ArticleRecord],
+    overlay: Mapping[str, ArticleRecord],
+    listing: Listing,
+    settled_before: datetime | None = None,
 ) -> list[ArticleRecord]:
     """What the index returned, corrected by the records this regeneration knows to be newer
-    (its batch's own and those lately published): the index lags the table."""
+    (its batch's own and those lately published): the index lags the table. With
+    `settled_before`, an article the index holds but no regeneration has published, first shown
+    by a commit since then, is left out: its page may not exist yet, and its own batch lists it."""
     kept = [
         record
         for record in indexed
-        if record.id not in overlay or record.revision > overlay[record.id].revision
+        if (record.id not in overlay or record.revision > overlay[record.id].revision)
+        and not _unsettled(record, overlay, settled_before)
     ]
     kept_ids = {record.id for record in kept}
     kept += [
@@ -139,11 +162,15 @@ def overlay_of(changes: Sequence[ArticleChange], known: Iterable[ArticleRecord])
 
 
 def latest_published(
-    store: ArticleStore, listing: Listing, overlay: Mapping[str, ArticleRecord], limit: int
+    store: ArticleStore,
+    listing: Listing,
+    overlay: Mapping[str, ArticleRecord],
+    limit: int,
+    settled_before: datetime | None = None,
 ) -> list[ArticleRecord]:
     """The listing's newest published articles, this regeneration's known records included."""
     indexed, _ = store.list_listing(listing.id, "published", limit)
-    return merge_records(indexed, overlay, listing)[:limit]
+    return merge_records(indexed, overlay, listing, settled_before)[:limit]
 
 
 def publish_listings(
@@ -153,6 +180,7 @@ def publish_listings(
     report: PublishReport,
     *,
     always: Iterable[Listing] = (),
+    settle: bool = True,
 ) -> None:
     """Each affected listing's page and its three feeds, once per batch, the site's own first
     (readers and partners watch those); then the Atom archive, sitemaps, robots.txt and 404 (the
@@ -162,7 +190,12 @@ def publish_listings(
     if not listings:
         return
     with site_lease(store, [change.after for change in changes]) as known:
-        regenerate_listings(changes, listings, store, site, report, overlay_of(changes, known))
+        # The lease's memory of what was published reaches back RECENT_WINDOW: a commit older
+        # than that which first showed an article has had its page written (or reconcile will).
+        settled_before = clock.utc_now() - RECENT_WINDOW if settle else None
+        regenerate_listings(
+            changes, listings, store, site, report, overlay_of(changes, known), settled_before
+        )
 
 
 def regenerate_listings(
@@ -172,7 +205,11 @@ def regenerate_listings(
     site: Site,
     report: PublishReport,
     overlay: Mapping[str, ArticleRecord],
+    settled_before: datetime | None = None,
 ) -> None:
+    """With `settled_before` (the publisher's), articles first shown since then that this
+    regeneration does not know are left out of listings, feeds and the news sitemap (see
+    merge_records); reconcile and rebuild check every page themselves and pass none."""
     ordered = sorted(listings.values(), key=lambda listing: listing != HOME)
     complete = written = 0
     archive_first = False
@@ -186,7 +223,7 @@ def regenerate_listings(
             written, archive_first = complete, True
     head = ArchiveLinks(prev_archive=archive_path(written) if written else None)
     for listing in ordered:
-        latest = latest_published(store, listing, overlay, site.feed_size)
+        latest = latest_published(store, listing, overlay, site.feed_size, settled_before)
         articles: list[Article] = [store.get_canonical(record) for record in latest]
         if listing == HOME:
             page = render_home_page(latest, site)
@@ -204,7 +241,7 @@ def regenerate_listings(
         publish_archive(changes, store, site, report, overlay, progress=(complete, written))
     _write(store, Output(NOT_FOUND_KEY, render_not_found_page(site).encode(), HTML, PAGE_CACHE), report)
     _write(store, Output(page_key(ROBOTS_PATH), render_robots(site), ROBOTS_CONTENT_TYPE, PAGE_CACHE), report)
-    publish_sitemaps(changes, store, site, report, overlay)
+    publish_sitemaps(changes, store, site, report, overlay, settled_before)
 
 
 def _write_feeds(
@@ -301,6 +338,7 @@ def publish_sitemaps(
     site: Site,
     report: PublishReport,
     overlay: Mapping[str, ArticleRecord],
+    settled_before: datetime | None = None,
 ) -> None:
     """The month sitemaps of the changed articles, the index of months, the news sitemap:
     each bounded by one month's or two days' articles, never the whole archive."""
@@ -314,7 +352,11 @@ def publish_sitemaps(
     for year, month in sorted(months):
         start = datetime(year, month, 1, tzinfo=zone)
         end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone) - timedelta(microseconds=1)
-        records = all_published_between(store, start, end)
+        records = [
+            record
+            for record in all_published_between(store, start, end)
+            if not _unsettled(record, overlay, settled_before)
+        ]
         body = render_sitemap_month(records, site)
         _write(
             store, Output(page_key(sitemap_month_path(year, month)), body, SITEMAP_TYPE, PAGE_CACHE), report
@@ -332,11 +374,13 @@ def publish_sitemaps(
             Output(page_key(SITEMAP_PATH), render_sitemap_index(listed, site), SITEMAP_TYPE, PAGE_CACHE),
             report,
         )
-    news = render_news_sitemap(news_window(store, overlay), site)
+    news = render_news_sitemap(news_window(store, overlay, settled_before), site)
     _write(store, Output(page_key(NEWS_SITEMAP_PATH), news, SITEMAP_TYPE, PAGE_CACHE), report)
 
 
-def news_window(store: ArticleStore, overlay: Mapping[str, ArticleRecord]) -> list[ArticleRecord]:
+def news_window(
+    store: ArticleStore, overlay: Mapping[str, ArticleRecord], settled_before: datetime | None = None
+) -> list[ArticleRecord]:
     """The published articles of the news sitemap's two days, read as that window only: a site
     whose latest news is old reads a handful of records, not the newest thousand."""
     # Enough of the newest that one survives even if the known records took all the others down.
@@ -351,7 +395,7 @@ def news_window(store: ArticleStore, overlay: Mapping[str, ArticleRecord]) -> li
         MAX_NEWS_URLS + unpublished,
         published_since=anchor[0].published_at - NEWS_WINDOW,
     )
-    return merge_records(recent, overlay, HOME)
+    return merge_records(recent, overlay, HOME, settled_before)
 
 
 def all_published_between(store: ArticleStore, start: datetime, end: datetime) -> list[ArticleRecord]:
@@ -382,18 +426,24 @@ def record_report(report: PublishReport, changes: Sequence[ArticleChange]) -> No
 
 
 def publish_changes(
-    changes: Sequence[ArticleChange], store: PublishStore, site: Site, *, always: Iterable[Listing] = ()
+    changes: Sequence[ArticleChange],
+    store: PublishStore,
+    site: Site,
+    *,
+    always: Iterable[Listing] = (),
+    settle: bool = True,
 ) -> PublishReport:
     """Idempotent: replaying the same changes rewrites nothing (unchanged outputs are skipped)."""
     report = PublishReport()
     merged = latest_revisions(changes)
     for change in merged:
         publish_article(change, store, site, report)
-    publish_listings(merged, store, site, report, always=always)
+    publish_listings(merged, store, site, report, always=always, settle=settle)
     record_report(report, merged)
     return report
 
 
 def rebuild_front(store: PublishStore, site: Site) -> PublishReport:
-    """The home page, the feeds and the 404 page from the store alone (also with no articles yet)."""
-    return publish_changes([], store, site, always=[HOME])
+    """The home page, the feeds and the 404 page from the store alone (also with no articles yet),
+    every published article listed: its callers (start, reconcile) write the pages themselves."""
+    return publish_changes([], store, site, always=[HOME], settle=False)

@@ -727,7 +727,9 @@ def world(harness: Harness, clock: Clock, tmp_path: Path, monkeypatch: pytest.Mo
     FAULT_TALLY["publisher batches parked and redriven"] += drive.redriven
     FAULT_TALLY["notifications dead-lettered and moved back"] += drive.moved
     FAULT_TALLY["observations"] += observer.looks
-    FAULT_TALLY["feed or listing entries seen before their page"] += len(observer.ahead_of_page)
+    archived = sum(1 for entry in observer.ahead_of_page if entry.startswith("feeds/archive/"))
+    FAULT_TALLY["entries seen before their page, in archive pages"] += archived
+    FAULT_TALLY["entries seen before their page, anywhere else"] += len(observer.ahead_of_page) - archived
 
 
 # -- the paths --------------------------------------------------------------------------------------
@@ -1074,18 +1076,31 @@ def feeds_and_sitemap(world: World) -> list[str]:
     return [*feeds, "its month's sitemap", "its archive page"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="listings and feeds are rendered from the listings index, which holds every committed "
-    "article, also one whose page is not written yet (its stream record failed, or is in a later "
-    "batch). The publisher no longer lists a change of its own batch whose page failed, but the "
-    "index still does until that change's retry writes the page (or reconcile does).",
-)
-def test_no_listing_or_feed_shows_an_article_whose_page_failed_in_the_same_batch(world: World) -> None:
+def _an_article_page_fails_in_a_batch_of_two(world: World) -> None:
     Publish().run(world, world.submit())  # the site's outputs exist from here on
     world.submit()
     world.submit()
     with world.gate.run(Fault(BEYOND[0], "s3.PutObject", 1)):
         world.drive.publish()
 
-    assert world.observer.ahead_of_page == set()
+
+def test_no_listing_feed_or_sitemap_shows_an_article_whose_page_failed_in_the_same_batch(
+    world: World,
+) -> None:
+    _an_article_page_fails_in_a_batch_of_two(world)
+
+    assert {
+        entry for entry in world.observer.ahead_of_page if not entry.startswith("feeds/archive/")
+    } == set()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an archive page is written once, when its last slot is filled, so it cannot leave out an "
+    "article whose page is not written yet; the link works once that page's retry (or reconcile) "
+    "writes it. Recorded, not fixed.",
+)
+def test_no_archive_page_shows_an_article_whose_page_failed_in_the_same_batch(world: World) -> None:
+    _an_article_page_fails_in_a_batch_of_two(world)
+
+    assert {entry for entry in world.observer.ahead_of_page if entry.startswith("feeds/archive/")} == set()

@@ -264,3 +264,22 @@ def test_an_article_changed_after_it_was_published_is_left_to_its_own_batch(
 
     titles = [entry.title for entry in feedparser.parse(store.objects["feeds/atom.xml"].body).entries]
     assert "Chưa xuất bản" not in titles  # its page still shows revision 1: no feed runs ahead of it
+
+
+def test_a_just_created_article_no_regeneration_published_is_left_out_until_its_own_batch(
+    seed_article: Article,
+) -> None:
+    from functions.logic.listings import HOME
+    from functions.logic.publish_articles import merge_records
+
+    now = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+    settled_before = now - timedelta(minutes=2)
+    record = record_of(seed_article).model_copy(update={"updated_at": now, "last_action": "create"})
+    edited = record.model_copy(update={"last_action": "update"})
+    older = record.model_copy(update={"updated_at": settled_before - timedelta(seconds=1)})
+
+    assert merge_records([record], {}, HOME, settled_before) == []
+    assert merge_records([record], {record.id: record}, HOME, settled_before) == [record]
+    assert merge_records([edited], {}, HOME, settled_before) == [edited]
+    assert merge_records([older], {}, HOME, settled_before) == [older]
+    assert merge_records([record], {}, HOME) == [record]
