@@ -49,6 +49,25 @@ section below):
 """
 
 
+REGION = "us-east-1"
+
+
+def fake_aws_environment(**extra: str) -> None:
+    """Credentials and region for moto, and nothing that could reach a real account."""
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        os.environ.pop(name, None)
+    os.environ.update(
+        {
+            "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            **extra,
+        }
+    )
+
+
 def machine() -> str:
     model = "unknown CPU"
     try:

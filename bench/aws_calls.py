@@ -28,9 +28,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, machine, table, today, write_section
+from _common import REGION, REPO, fake_aws_environment, machine, table, today, write_section
 
-REGION = "us-east-1"
 SEED = REPO / "examples" / "seed" / "seed-article.json"
 SITE = REPO / "examples" / "seed" / "seed-site.json"
 SITE_URL = "https://news.example.com"
@@ -61,20 +60,6 @@ class CallCounter:
             yield
         finally:
             self.phase = None
-
-
-def fake_aws_environment() -> None:
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-        os.environ.pop(name, None)
-    os.environ.update(
-        {
-            "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
-        }
-    )
 
 
 def run() -> tuple[CallCounter, list[str]]:

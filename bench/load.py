@@ -57,6 +57,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO, machine, median, percentile, table, today
 from _section import write_own_section
 
+from infra.local.aws import free_port
+
 SEED = REPO / "examples" / "seed" / "seed-article.json"
 SITE = REPO / "examples" / "seed" / "seed-site.json"
 FEED_PATH = "/feeds/atom.xml"
@@ -116,14 +118,6 @@ def _clean_environment() -> dict[str, str]:
     }
     environment["PYTHONUNBUFFERED"] = "1"
     return environment
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start_stack(state_dir: Path) -> Stack:

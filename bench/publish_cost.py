@@ -48,10 +48,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, machine, median, table, today
+from _common import REPO, fake_aws_environment, machine, median, table, today
 from _section import write_own_section
 
-REGION = "us-east-1"
 SEED = REPO / "examples" / "seed" / "seed-article.json"
 SITE_FILE = REPO / "examples" / "seed" / "seed-site.json"
 SITE_URL = "https://news.example.com"
@@ -75,24 +74,6 @@ IMAGES = {
     "quang-canh-lop-tap-huan.jpg": "Quang cảnh lớp tập huấn",
     "ba-nguyen-thuy-hang.jpg": "Bà Nguyễn Thúy Hằng",
 }
-
-
-def fake_aws_environment() -> None:
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-        os.environ.pop(name, None)
-    os.environ.update(
-        {
-            "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_METRICS_DISABLED": "true",
-            "POWERTOOLS_LOG_LEVEL": "WARNING",
-            "LOG_FORMAT": "text",
-        }
-    )
 
 
 @dataclass
@@ -427,7 +408,12 @@ def publish_one(site: Site, publisher: Any, presswire_site: Any, meter: CallMete
 
 
 def run(sizes: tuple[int, ...], runs: int, per_day: int, log: Any) -> tuple[list[Site], dict[str, Any]]:
-    fake_aws_environment()
+    fake_aws_environment(
+        POWERTOOLS_TRACE_DISABLED="true",
+        POWERTOOLS_METRICS_DISABLED="true",
+        POWERTOOLS_LOG_LEVEL="WARNING",
+        LOG_FORMAT="text",
+    )
     import boto3
     from moto import mock_aws
 
