@@ -19,6 +19,7 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "SITE_NAME": "site_name",
     "SITE_DESCRIPTION": "site_description",
     "SITE_BANNER": "site_banner",
+    "SITE_SECTIONS": "site_sections",
     "SITE_LANGUAGE": "site_language",
     "SITE_TIMEZONE": "site_timezone",
     "FEED_ID_AUTHORITY": "feed_id_authority",
@@ -87,6 +88,7 @@ class Settings(BaseModel):
     site_name: str = "Presswire"
     site_description: str = "Tin tức"
     site_banner: str = ""
+    site_sections: str = Field(default="", description="Comma-separated section names for the navigation")
     site_language: str = "vi"
     site_timezone: str = "Asia/Ho_Chi_Minh"
     feed_id_authority: str = Field(

@@ -512,8 +512,10 @@ class AwsStorage:
         published_since: datetime | None = None,
         section: str | None = None,
         author: str | None = None,
+        oldest_first: bool = False,
     ) -> tuple[list[ArticleRecord], str | None]:
-        """Newest first by published_at; optional filters on the other listings (opaque cursor)."""
+        """Newest first by published_at (oldest first if asked); optional filters on the other
+        listings (opaque cursor)."""
         condition = "#pk = :pk"
         values: dict[str, Any] = {":pk": {"S": listing_partition(listing_id, status)}}
         names = {"#pk": schema.LISTING_PARTITION_KEY}
@@ -534,7 +536,7 @@ class AwsStorage:
             "KeyConditionExpression": condition,
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
-            "ScanIndexForward": False,
+            "ScanIndexForward": oldest_first,
             "Limit": limit,
         }
         if filters:

@@ -114,8 +114,9 @@ class ArticleStore(Protocol):
         published_since: datetime | None = None,
         section: str | None = None,
         author: str | None = None,
+        oldest_first: bool = False,
     ) -> tuple[list[ArticleRecord], str | None]:
-        """Newest first by published_at; the cursor is opaque to callers."""
+        """Newest first by published_at (oldest first if asked); the cursor is opaque to callers."""
         ...
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import pathlib
 from datetime import timedelta
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -94,9 +95,11 @@ def openapi_json() -> str:
     """This API's OpenAPI document. Configured here rather than with app.configure_openapi at
     import: Powertools' OpenAPI models (HTTPBearer's module) cost a cold start about as much as
     boto3, and only this document needs them; request validation does not."""
-    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 
     return app.get_openapi_json_schema(
+        # The routes are written without the prefix API Gateway routes them under.
+        servers=[Server(url=API_PREFIX)],
         title="presswire API",
         version="1.0.0",
         description="Submit, edit and publish articles.\n\n"
@@ -723,6 +726,25 @@ def delete_partner(partner_id: Annotated[str, Path(min_length=1, max_length=64)]
 )
 def openapi_document() -> Response[dict[str, Any]]:
     return Response(status_code=HTTPStatus.OK, content_type=JSON, body=json.loads(openapi_json()))
+
+
+@app.get("/docs", include_in_schema=False)
+def api_docs() -> Response[str]:
+    """Swagger UI over the OpenAPI document, for people: Powertools' page, with its script and
+    stylesheet inlined from the package (nothing fetched from a CDN), imported for this route only."""
+    from aws_lambda_powertools.event_handler.openapi import swagger_ui
+    from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
+
+    bundle = pathlib.Path(swagger_ui.__file__).parent
+    page = generate_swagger_html(
+        # "</" inside the inlined document would end its <script> early.
+        spec=openapi_json().replace("</", "<\\/"),
+        swagger_js=(bundle / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),
+        swagger_css=(bundle / "swagger-ui.min.css").read_text(encoding="utf-8"),
+        swagger_base_url="",
+        oauth2_config=None,
+    )
+    return Response(status_code=HTTPStatus.OK, content_type="text/html; charset=utf-8", body=page)
 
 
 # log_event pinned off: POWERTOOLS_LOGGER_LOG_EVENT=true, set while debugging, would log every

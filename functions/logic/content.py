@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from urllib.parse import urlsplit
 
@@ -11,11 +10,11 @@ from functions.logic.media import media_key_for_url
 from functions.models.api import check_http_url
 from functions.models.article import BodyFormat, Image, Taxon
 from functions.models.errors import BodyTooDeep, InvalidImage, MediaNotFound
-from functions.text import body_to_html, extract_images, slugify
+from functions.text import body_to_html, extract_images
 
 
 def taxon(name: str) -> Taxon:
-    return Taxon(name=name, slug=slugify(name) or hashlib.sha256(name.encode()).hexdigest()[:12])
+    return Taxon.named(name)
 
 
 def _external_image_url(src: str, number: int) -> str:

@@ -23,17 +23,21 @@ from functions.models.paths import (
     SITEMAP_PATH,
     FeedFormat,
     archive_path,
+    listing_month_path,
+    month_bounds,
     page_key,
     sitemap_month_path,
 )
 from functions.models.site import Output, Site
 from functions.observability import logger, metrics
+from functions.render.assets import asset_outputs
 from functions.render.feed_set import render_feed_set
 from functions.render.feeds import entry_id, render_atom
 from functions.render.pages import (
     render_article_page,
     render_home_page,
     render_listing_page,
+    render_month_page,
     render_not_found_page,
     render_retraction_page,
 )
@@ -81,6 +85,13 @@ def newest_first(records: Iterable[ArticleRecord]) -> list[ArticleRecord]:
     return sorted(records, key=lambda record: (record.published_at, record.id), reverse=True)
 
 
+def publish_assets(store: SiteStore, report: PublishReport) -> None:
+    """The stylesheet and icon the pages name, under their hashed names: after a deployment that
+    changed them, before the first page that names the new ones (free when warm: see _write)."""
+    for asset in asset_outputs():
+        _write(store, asset, report)
+
+
 def publish_article(change: ArticleChange, store: PublishStore, site: Site, report: PublishReport) -> None:
     """The article's own page: the article when published, a retraction notice (410) when
     retracted, nothing while it is a draft or scheduled (never public)."""
@@ -90,15 +101,27 @@ def publish_article(change: ArticleChange, store: PublishStore, site: Site, repo
     with logger.append_context_keys(article_id=record.id):
         article = store.get_canonical(record)
         if record.status == "published":
-            page = Output(
-                page_key(article.path), render_article_page(article, site).encode(), HTML, PAGE_CACHE
-            )
+            body = render_article_page(article, site, related_articles(store, record))
+            page = Output(page_key(article.path), body.encode(), HTML, PAGE_CACHE)
         else:
             page = Output(
                 page_key(article.path), render_retraction_page(article, site).encode(), HTML, PAGE_CACHE, GONE
             )
         _write(store, page, report)
         logger.info("article page rendered", extra={"path": article.path, "status": record.status})
+
+
+RELATED_COUNT = 4
+
+
+def related_articles(store: ArticleStore, record: ArticleRecord) -> list[ArticleRecord]:
+    """The articles of its section published just before it: unlike the section's newest, they
+    do not change with every later article, so neither does the page."""
+    section = Listing("section", record.section.slug, record.section.name)
+    found, _ = store.list_listing(
+        section.id, "published", RELATED_COUNT + 1, published_before=record.published_at - _INSTANT
+    )
+    return [item for item in found if item.id != record.id][:RELATED_COUNT]
 
 
 def affected_listings(changes: Iterable[ArticleChange]) -> list[Listing]:
@@ -206,10 +229,12 @@ def regenerate_listings(
     report: PublishReport,
     overlay: Mapping[str, ArticleRecord],
     settled_before: datetime | None = None,
+    months: Mapping[str, Iterable[tuple[int, int]]] | None = None,
 ) -> None:
     """With `settled_before` (the publisher's), articles first shown since then that this
     regeneration does not know are left out of listings, feeds and the news sitemap (see
-    merge_records); reconcile and rebuild check every page themselves and pass none."""
+    merge_records); reconcile and rebuild check every page themselves and pass none.
+    `months`: the month pages to write per listing id; by default those the changes touch."""
     ordered = sorted(listings.values(), key=lambda listing: listing != HOME)
     complete = written = 0
     archive_first = False
@@ -222,23 +247,33 @@ def regenerate_listings(
             publish_archive(changes, store, site, report, overlay, progress=(complete, written))
             written, archive_first = complete, True
     head = ArchiveLinks(prev_archive=archive_path(written) if written else None)
+    months = months if months is not None else months_touched(changes, listings.values(), site)
     for listing in ordered:
-        latest = latest_published(store, listing, overlay, site.feed_size, settled_before)
-        articles: list[Article] = [store.get_canonical(record) for record in latest]
+        # One more than a page holds: whether there are older articles, and in which month.
+        latest = latest_published(store, listing, overlay, site.feed_size + 1, settled_before)
+        shown, older = latest[: site.feed_size], latest[site.feed_size :]
+        articles: list[Article] = [store.get_canonical(record) for record in shown]
+        older_month = sitemap_month_of(older[0], site) if older else None
         if listing == HOME:
-            page = render_home_page(latest, site)
+            page = render_home_page(shown, site, older=older_month)
         else:
-            page = render_listing_page(listing.kind, listing.name, listing.slug, latest, site)
+            page = render_listing_page(
+                listing.kind, listing.name, listing.slug, shown, site, older=older_month
+            )
         _write(store, Output(page_key(listing.path), page.encode(), HTML, PAGE_CACHE), report)
         feed = FeedSpec(listing.kind, listing.slug, listing.name)
         archive = head if listing == HOME else None
         _write_feeds(store, report, feed, render_feed_set(articles, site, feed, archive))
+        publish_listing_months(
+            listing, months.get(listing.id, ()), changes, store, site, report, overlay, settled_before
+        )
     if HOME.id not in listings:
         return
     if not archive_first:
         # Only pages already complete, holding a corrected or retracted article: the head's link
         # does not move.
         publish_archive(changes, store, site, report, overlay, progress=(complete, written))
+    publish_assets(store, report)
     _write(store, Output(NOT_FOUND_KEY, render_not_found_page(site).encode(), HTML, PAGE_CACHE), report)
     _write(store, Output(page_key(ROBOTS_PATH), render_robots(site), ROBOTS_CONTENT_TYPE, PAGE_CACHE), report)
     publish_sitemaps(changes, store, site, report, overlay, settled_before)
@@ -250,6 +285,140 @@ def _write_feeds(
     for fmt, body in bodies.items():
         output = Output(page_key(feed.path(fmt)), body, f"{FEED_TYPES[fmt]}; charset=utf-8", FEED_CACHE)
         _write(store, output, report)
+
+
+# -- month pages: each listing's older articles --------------------------------------------------
+#
+# A listing's page shows its newest articles and links to the month of the next older one; each
+# month page lists that month's articles and links to the nearest older and newer months that have
+# any. Pages numbered from the newest would all shift on every publish; a month's page changes only
+# when one of its own articles does, so a publish writes one per listing, whatever the archive.
+
+
+def months_touched(
+    changes: Iterable[ArticleChange], listings: Iterable[Listing], site: Site
+) -> dict[str, set[tuple[int, int]]]:
+    """Per listing id, the months an article of the changes is or was public in."""
+    wanted = {listing.id for listing in listings}
+    months: dict[str, set[tuple[int, int]]] = {}
+    for change in changes:
+        for record in (change.before, change.after):
+            if record is None or record.status != "published":
+                continue
+            for listing in listings_of(record):
+                if listing.id in wanted:
+                    months.setdefault(listing.id, set()).add(sitemap_month_of(record, site))
+    return months
+
+
+def publish_listing_months(
+    listing: Listing,
+    months: Iterable[tuple[int, int]],
+    changes: Sequence[ArticleChange],
+    store: PublishStore,
+    site: Site,
+    report: PublishReport,
+    overlay: Mapping[str, ArticleRecord],
+    settled_before: datetime | None = None,
+) -> None:
+    """Each given month page of the listing; a month that gained its first article or lost its
+    last changes its neighbours' links, so their pages are written too (each page once)."""
+    done: set[tuple[int, int]] = set()
+    neighbours: set[tuple[int, int]] = set()
+    for year, month in sorted(months):
+        records, older, newer = _write_month_page(
+            listing, year, month, store, site, report, overlay, settled_before
+        )
+        done.add((year, month))
+        arrived = _arrivals(changes, listing, (year, month), site)
+        if not records or {record.id for record in records} <= arrived:
+            neighbours.update(found for found in (older, newer) if found is not None)
+    for year, month in sorted(neighbours - done):
+        _write_month_page(listing, year, month, store, site, report, overlay, settled_before)
+
+
+def _arrivals(
+    changes: Iterable[ArticleChange], listing: Listing, month: tuple[int, int], site: Site
+) -> set[str]:
+    """The articles the changes brought into the listing's month (not there before them)."""
+
+    def inside(record: ArticleRecord | None) -> bool:
+        return (
+            record is not None
+            and record.status == "published"
+            and sitemap_month_of(record, site) == month
+            and listing.id in {item.id for item in listings_of(record)}
+        )
+
+    return {change.after.id for change in changes if inside(change.after) and not inside(change.before)}
+
+
+def _write_month_page(
+    listing: Listing,
+    year: int,
+    month: int,
+    store: PublishStore,
+    site: Site,
+    report: PublishReport,
+    overlay: Mapping[str, ArticleRecord],
+    settled_before: datetime | None,
+) -> tuple[list[ArticleRecord], tuple[int, int] | None, tuple[int, int] | None]:
+    start, end = month_bounds(year, month, site.zone)
+    records = [
+        record
+        for record in merge_records(
+            all_published_between(store, start, end, listing.id), overlay, listing, settled_before
+        )
+        if start <= record.published_at <= end
+    ]
+    older = _neighbour_month(store, listing, site, overlay, settled_before, before=start)
+    newer = _neighbour_month(store, listing, site, overlay, settled_before, after=end)
+    page = render_month_page(
+        listing.kind, listing.name, listing.slug, (year, month), records, site, older=older, newer=newer
+    )
+    path = listing_month_path(listing.kind, listing.slug, year, month)
+    _write(store, Output(page_key(path), page.encode(), HTML, PAGE_CACHE), report)
+    return records, older, newer
+
+
+def _neighbour_month(
+    store: ArticleStore,
+    listing: Listing,
+    site: Site,
+    overlay: Mapping[str, ArticleRecord],
+    settled_before: datetime | None,
+    *,
+    before: datetime | None = None,
+    after: datetime | None = None,
+) -> tuple[int, int] | None:
+    """The month of the listing's nearest published article before `before` or after `after`."""
+    # Enough records that one survives even if the known records took all the others down.
+    unpublished = sum(1 for record in overlay.values() if record.status != "published")
+    if before is not None:
+        found, _ = store.list_listing(
+            listing.id, "published", unpublished + 1, published_before=before - _INSTANT
+        )
+        candidates = [
+            record
+            for record in merge_records(found, overlay, listing, settled_before)
+            if record.published_at < before
+        ]
+        nearest = candidates[0] if candidates else None
+    else:
+        assert after is not None
+        found, _ = store.list_listing(
+            listing.id, "published", unpublished + 1, published_since=after + _INSTANT, oldest_first=True
+        )
+        candidates = [
+            record
+            for record in merge_records(found, overlay, listing, settled_before)
+            if record.published_at > after
+        ]
+        nearest = candidates[-1] if candidates else None
+    return sitemap_month_of(nearest, site) if nearest is not None else None
+
+
+_INSTANT = timedelta(microseconds=1)
 
 
 # -- the Atom feed's archive (RFC 5005) ------------------------------------------------------
@@ -350,8 +519,7 @@ def publish_sitemaps(
     }
     zone = site.zone
     for year, month in sorted(months):
-        start = datetime(year, month, 1, tzinfo=zone)
-        end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone) - timedelta(microseconds=1)
+        start, end = month_bounds(year, month, zone)
         records = [
             record
             for record in all_published_between(store, start, end)
@@ -398,12 +566,14 @@ def news_window(
     return merge_records(recent, overlay, HOME, settled_before)
 
 
-def all_published_between(store: ArticleStore, start: datetime, end: datetime) -> list[ArticleRecord]:
+def all_published_between(
+    store: ArticleStore, start: datetime, end: datetime, listing_id: str = HOME.id
+) -> list[ArticleRecord]:
     records: list[ArticleRecord] = []
     cursor: str | None = None
     while True:
         page, cursor = store.list_listing(
-            HOME.id, "published", 1000, cursor, published_since=start, published_before=end
+            listing_id, "published", 1000, cursor, published_since=start, published_before=end
         )
         records += page
         if cursor is None:
@@ -436,6 +606,8 @@ def publish_changes(
     """Idempotent: replaying the same changes rewrites nothing (unchanged outputs are skipped)."""
     report = PublishReport()
     merged = latest_revisions(changes)
+    if any(change.after.status in ("published", "retracted") for change in merged):
+        publish_assets(store, report)
     for change in merged:
         publish_article(change, store, site, report)
     publish_listings(merged, store, site, report, always=always, settle=settle)

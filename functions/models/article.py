@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from functions.text import clean_line, clean_text, sanitize_html
+from functions.text import clean_line, clean_text, sanitize_html, slugify
 
 BodyFormat = Literal["html", "markdown", "text"]
 RevisionAction = Literal["create", "update", "correct", "publish", "schedule", "retract", "reinstate"]
@@ -197,6 +198,11 @@ class Taxon(BaseModel):
 
     name: str
     slug: str
+
+    @classmethod
+    def named(cls, name: str) -> Taxon:
+        """The taxon of a name: its slug, or a hash of it when nothing in it is sluggable."""
+        return cls(name=name, slug=slugify(name) or hashlib.sha256(name.encode()).hexdigest()[:12])
 
 
 class Image(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,19 @@ def article_path(published_at: datetime, slug: str, zone: ZoneInfo) -> str:
 def listing_path(kind: ListingKind, slug: str = "") -> str:
     """/ for home; /section/<slug>/, /tag/<slug>/, /author/<slug>/ for the others (slugs are ASCII)."""
     return HOME_PATH if kind == "home" else f"/{kind}/{slug}/"
+
+
+def listing_month_path(kind: ListingKind, slug: str, year: int, month: int) -> str:
+    """A listing's articles of one month, its older pages: /2023/10/ for the site (the same
+    calendar as article URLs), /section/<slug>/2023/10/ and the like for the others."""
+    return f"{listing_path(kind, slug)}{year:04d}/{month:02d}/"
+
+
+def month_bounds(year: int, month: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The first and the last instant (inclusive) of a calendar month in the site's zone."""
+    start = datetime(year, month, 1, tzinfo=zone)
+    after = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
+    return start, after - timedelta(microseconds=1)
 
 
 def feed_path(kind: ListingKind, slug: str, fmt: FeedFormat) -> str:

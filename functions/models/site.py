@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict
 
 from functions.config import Settings
+from functions.models.article import Taxon
 
 
 class Site(BaseModel):
@@ -24,6 +25,7 @@ class Site(BaseModel):
     websub_hubs: tuple[str, ...] = ()
     rights_holder: str = ""
     usage_terms: str = ""
+    sections: tuple[Taxon, ...] = ()  # the navigation's sections, in order
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Site:
@@ -39,6 +41,9 @@ class Site(BaseModel):
             websub_hubs=tuple(hub.strip() for hub in settings.websub_hubs.split(",") if hub.strip()),
             rights_holder=settings.rights_holder or settings.site_name,
             usage_terms=settings.usage_terms,
+            sections=tuple(
+                Taxon.named(name.strip()) for name in settings.site_sections.split(",") if name.strip()
+            ),
         )
 
     @property

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 
-from functions.models.paths import ListingKind, listing_path
+from functions.models.paths import ListingKind, listing_month_path, listing_path
+from functions.render.assets import asset_path
 
 # parents[2] is the directory holding functions/; templates/ sits beside it both in the repo and
 # in the Lambda artifact, so no configuration is needed to find it.
@@ -53,6 +54,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "not_found_text": "Trang bạn tìm không tồn tại hoặc đã được chuyển đi.",
         "home_link": "Về trang chủ",
         "no_articles": "Chưa có bài viết.",
+        "skip_to_content": "Bỏ qua, đến nội dung chính",
+        "sections": "Chuyên mục",
+        "home": "Trang chủ",
+        "latest": "Tin mới nhất",
+        "pages": "Trang",
+        "older": "Bài cũ hơn",
+        "newer": "Bài mới hơn",
+        "updated": "Cập nhật",
+        "related": "Tin cùng chuyên mục",
+        "tags": "Thẻ",
+        "follow": "Theo dõi",
     },
     "en": {
         "correction": "Correction",
@@ -69,6 +81,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "not_found_text": "The page you asked for does not exist or has moved.",
         "home_link": "Back to the home page",
         "no_articles": "No articles yet.",
+        "skip_to_content": "Skip to main content",
+        "sections": "Sections",
+        "home": "Home",
+        "latest": "Latest news",
+        "pages": "Pages",
+        "older": "Older articles",
+        "newer": "Newer articles",
+        "updated": "Updated",
+        "related": "More from this section",
+        "tags": "Tags",
+        "follow": "Follow",
     },
 }
 DEFAULT_UI_LANGUAGE = "vi"
@@ -132,6 +155,22 @@ def local_datetime(value: datetime, timezone: str, language: str = "vi") -> str:
     )
 
 
+def month_label(month: tuple[int, int], language: str) -> str:
+    """A calendar month as readers write it: "Tháng 5/2023", "May 2023"."""
+    year, number = month
+    if ui_language(language) == "vi":
+        return f"Tháng {number}/{year}"
+    return f"{_EN_MONTHS[number - 1]} {year}"
+
+
+def count_label(count: int, language: str) -> str:
+    """How many articles, grouped as the locale writes numbers: "1.234 bài viết", "1,234 articles"."""
+    grouped = f"{count:,}"
+    if ui_language(language) == "vi":
+        return f"{grouped.replace(',', '.')} bài viết"
+    return f"{grouped} article" + ("" if count == 1 else "s")
+
+
 def local_date(value: datetime, timezone: str) -> str:
     """The short dd/mm/yyyy form used in listings."""
     return f"{_in_zone(value, timezone):%d/%m/%Y}"
@@ -147,8 +186,12 @@ def register_filters(env: Environment) -> None:
     env.filters["local_datetime"] = local_datetime
     env.filters["local_date"] = local_date
     env.filters["iso"] = iso
+    env.filters["month_label"] = month_label
+    env.filters["count_label"] = count_label
     env.globals["t"] = _t
     env.globals["listing_path"] = listing_path
+    env.globals["listing_month_path"] = listing_month_path
+    env.globals["asset"] = asset_path
 
 
 @cache

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from markupsafe import Markup
@@ -17,10 +17,17 @@ from functions.models.paths import (
     FeedFormat,
     ListingKind,
     feed_path,
+    listing_month_path,
     listing_path,
 )
 from functions.models.site import Site
-from functions.render.environment import LISTING_LABELS, get_environment, iso, listing_heading
+from functions.render.environment import (
+    LISTING_LABELS,
+    get_environment,
+    iso,
+    listing_heading,
+    month_label,
+)
 
 __all__ = [
     "HOME_PATH",
@@ -30,10 +37,25 @@ __all__ = [
     "render_article_page",
     "render_home_page",
     "render_listing_page",
+    "render_month_page",
     "render_not_found_page",
     "render_preview_page",
     "render_retraction_page",
 ]
+
+Month = tuple[int, int]  # (year, month) in the site's zone
+# An edit within this long of publication is part of publishing it, not an update worth showing.
+_UPDATE_SHOWN_AFTER = timedelta(minutes=1)
+_OG_LOCALES = {"vi": "vi_VN", "en": "en_US"}
+
+
+@dataclass(frozen=True, slots=True)
+class PageLink:
+    """A link to another page of a listing: a month page (named by its month) or the front page."""
+
+    href: str
+    month: Month | None = None
+
 
 # How each feed format is named in a link title ("Thể thao (RSS)"); the same in every language.
 _FEED_LABELS: dict[FeedFormat, str] = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
@@ -87,14 +109,15 @@ def json_for_script(data: Any) -> Markup:
     return Markup(text)  # noqa: S704 - escaped just above  # nosec B704
 
 
-def render_article_page(article: Article, site: Site) -> str:
-    """The article's own page, at article.path, with its corrections and NewsArticle JSON-LD."""
-    return _render_article(article, site, preview_expires_at=None)
+def render_article_page(article: Article, site: Site, related: Sequence[ArticleSummary] = ()) -> str:
+    """The article's own page, at article.path, with its corrections and NewsArticle JSON-LD;
+    `related`: the articles of its section to suggest (see related_articles in the publisher)."""
+    return _render_article(article, site, preview_expires_at=None, related=related)
 
 
 def render_preview_page(article: Article, site: Site, expires_at: datetime) -> str:
     """The article page as it will look, marked as an unpublished preview that search engines skip."""
-    return _render_article(article, site, preview_expires_at=expires_at)
+    return _render_article(article, site, preview_expires_at=expires_at, related=())
 
 
 def render_retraction_page(article: Article, site: Site) -> str:
@@ -112,22 +135,31 @@ def render_retraction_page(article: Article, site: Site) -> str:
     )
 
 
-def render_home_page(articles: Sequence[ArticleSummary], site: Site) -> str:
-    """The front page: the given articles, newest first."""
+def render_home_page(articles: Sequence[ArticleSummary], site: Site, older: Month | None = None) -> str:
+    """The front page: the given articles, newest first; `older`: the month of the next older
+    article, whose month page the page links to."""
     return _render(
         "index.html",
         site,
         canonical=site.absolute(HOME_PATH),
         lang=site.language,
         description=site.description,
+        current_path=HOME_PATH,
         articles=_newest_first(articles),
+        older=_month_link("home", "", older),
     )
 
 
 def render_listing_page(
-    kind: ListingKind, name: str, slug: str, articles: Sequence[ArticleSummary], site: Site
+    kind: ListingKind,
+    name: str,
+    slug: str,
+    articles: Sequence[ArticleSummary],
+    site: Site,
+    older: Month | None = None,
 ) -> str:
-    """A section, tag or author page at listing_path(kind, slug): the given articles, newest first."""
+    """A section, tag or author page at listing_path(kind, slug): the given articles, newest first;
+    `older` as on the front page."""
     if kind not in LISTING_LABELS:
         raise ValueError(f"no listing page of kind {kind!r}; the home page has render_home_page")
     heading = listing_heading(kind, name, site.language)
@@ -137,12 +169,54 @@ def render_listing_page(
         canonical=site.absolute(listing_path(kind, slug)),
         lang=site.language,
         description=f"{heading} - {site.name}",
+        current_path=listing_path(kind, slug),
         kind=kind,
+        slug=slug,
         heading=heading,
+        month=None,
         articles=_newest_first(articles),
+        older=_month_link(kind, slug, older),
+        newer=None,
         # The listing's own feeds, after the site's: what a reader subscribes to from this page.
-        extra_feeds=feed_links(site, kind, slug, name),
+        extra_feeds=feed_links(site, kind, slug, name) if kind != "home" else (),
     )
+
+
+def render_month_page(
+    kind: ListingKind,
+    name: str,
+    slug: str,
+    month: Month,
+    articles: Sequence[ArticleSummary],
+    site: Site,
+    older: Month | None = None,
+    newer: Month | None = None,
+) -> str:
+    """One month of a listing (the site's for kind "home") at listing_month_path: that month's
+    articles, newest first, linked to the nearest older and newer months that have any (the
+    front page when no newer month has)."""
+    label = month_label(month, site.language)
+    heading = label if kind == "home" else f"{listing_heading(kind, name, site.language)} – {label}"
+    return _render(
+        "listing.html",
+        site,
+        canonical=site.absolute(listing_month_path(kind, slug, *month)),
+        lang=site.language,
+        description=f"{heading} - {site.name}",
+        current_path=None,
+        kind=kind,
+        slug=slug,
+        heading=heading,
+        month=month,
+        articles=_newest_first(articles),
+        older=_month_link(kind, slug, older),
+        newer=_month_link(kind, slug, newer) or PageLink(listing_path(kind, slug)),
+        extra_feeds=feed_links(site, kind, slug, name) if kind != "home" else (),
+    )
+
+
+def _month_link(kind: ListingKind, slug: str, month: Month | None) -> PageLink | None:
+    return PageLink(listing_month_path(kind, slug, *month), month) if month is not None else None
 
 
 def render_not_found_page(site: Site) -> str:
@@ -157,7 +231,13 @@ def render_not_found_page(site: Site) -> str:
     )
 
 
-def _render_article(article: Article, site: Site, *, preview_expires_at: datetime | None) -> str:
+def _render_article(
+    article: Article,
+    site: Site,
+    *,
+    preview_expires_at: datetime | None,
+    related: Sequence[ArticleSummary],
+) -> str:
     preview = preview_expires_at is not None
     return _render(
         "article.html",
@@ -167,6 +247,8 @@ def _render_article(article: Article, site: Site, *, preview_expires_at: datetim
         description=article.summary,
         robots="noindex, nofollow" if preview else None,
         article=article,
+        updated=article.updated_at - article.published_at > _UPDATE_SHOWN_AFTER,
+        related=[item for item in _newest_first(related) if item.id != article.id],
         preview_expires_at=preview_expires_at,
         # Structured data would advertise the public URL, which a preview must not do yet.
         json_ld=None if preview else json_for_script(_news_article(article, site)),
@@ -224,6 +306,7 @@ def _render(
     description: str,
     robots: str | None = None,
     extra_feeds: Sequence[FeedLink] = (),
+    current_path: str | None = None,
     **context: Any,
 ) -> str:
     # Everything base.html needs is supplied here, so StrictUndefined catches a page that forgets one.
@@ -234,6 +317,8 @@ def _render(
         description=description,
         canonical=canonical,
         robots=robots,
+        og_locale=_OG_LOCALES.get(lang.split("-")[0].lower(), lang.replace("-", "_")),
+        current_path=current_path,
         # Every page advertises the site's feeds first, then those of what it shows (if any).
         site_feeds=feed_links(site),
         feeds=[*feed_links(site), *extra_feeds],

@@ -29,6 +29,7 @@ SITE_PARAMETERS = {
     "site_name": "SiteName",
     "site_description": "SiteDescription",
     "site_banner": "SiteBanner",
+    "site_sections": "SiteSections",
     "site_language": "SiteLanguage",
     "site_timezone": "SiteTimezone",
     "feed_id_authority": "FeedIdAuthority",

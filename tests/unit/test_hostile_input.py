@@ -56,13 +56,13 @@ from functions.models.article import (
 from functions.models.feeds import ArchiveLinks, FeedSpec
 from functions.models.paths import ATOM_PATH, ListingKind, archive_path
 from functions.models.site import Site
+from functions.render.assets import asset_path
 from functions.render.feeds import render_atom, render_rss
 from functions.render.json_feed import render_json_feed
 from functions.render.pages import (
     render_article_page,
     render_home_page,
     render_listing_page,
-    render_not_found_page,
     render_preview_page,
     render_retraction_page,
 )
@@ -115,13 +115,14 @@ STRICT_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=F
 # The elements and attributes the templates write, plus what the body sanitizer lets through.
 # Anything else in a page came from input.
 PAGE_TAGS = frozenset(
-    {"html", "head", "meta", "title", "link", "script", "style", "body", "header", "main", "footer"}
+    {"html", "head", "meta", "title", "link", "script", "body", "header", "nav", "main", "footer"}
     | {"article", "aside", "div", "span", "time", "h1", "h2", "p", "a", "ul", "ol", "li", "img"}
     | ALLOWED_TAGS
 )
 PAGE_ATTRIBUTES = frozenset(
     {"lang", "charset", "name", "content", "property", "rel", "href", "type", "title", "class"}
-    | {"src", "alt", "loading", "datetime", "role"}
+    | {"src", "alt", "loading", "datetime", "role", "id", "tabindex"}
+    | {"aria-label", "aria-labelledby", "aria-current", "aria-hidden"}
 )
 FRAGMENT_ATTRIBUTES = frozenset({"href", "src", "alt", "rel"})
 URL_ATTRIBUTES = frozenset({"href", "src", "url"})
@@ -276,43 +277,42 @@ def assert_inert_fragment(markup: str, where: str) -> None:
                 assert_safe_url(value, f"{where} <{element.tag} {name}>")
 
 
-def assert_inert_page(page: str, site_style: str, where: str) -> lxml_html.HtmlElement:
+def assert_inert_page(page: str, site_assets: frozenset[str], where: str) -> lxml_html.HtmlElement:
     """A whole page: the template's elements and attributes only, and nothing executable.
 
-    Two elements that could carry active content are the site's own and allowed: the <style> of
-    base.html (its text must be exactly the site's stylesheet), and the JSON-LD <script>, which
-    browsers do not execute (type application/ld+json) and whose text must parse as JSON (its
-    "<" are escaped, so no input can close it early).
+    No <style> at all: the one stylesheet and the icon are links to the site's own hashed assets
+    (`site_assets`). The one element that could carry active content is the JSON-LD <script>,
+    which browsers do not execute (type application/ld+json) and whose text must parse as JSON
+    (its "<" are escaped, so no input can close it early).
     """
     assert_no_tokenized_tags(page, PAGE_TAGS, where)
     doc = lxml_html.document_fromstring(page)
-    scripts = styles = 0
+    scripts = 0
     for element in doc.iter():
         assert isinstance(element.tag, str), f"{where}: a comment or processing instruction survived"
         assert element.tag in PAGE_TAGS, f"{where}: <{element.tag}> element"
-        if element.tag in ("script", "style"):
+        if element.tag == "script":
             parents = [ancestor.tag for ancestor in element.iterancestors()]
         if element.tag == "script":
             scripts += 1
             assert element.get("type") == "application/ld+json", f"{where}: executable <script>"
             assert "head" in parents, f"{where}: <script> outside <head>"
             json.loads(element.text or "")
-        elif element.tag == "style":
-            styles += 1
-            assert (element.text or "") == site_style and "head" in parents, f"{where}: foreign <style>"
         elif element.tag == "meta":
             assert element.get("http-equiv") is None, f"{where}: <meta http-equiv>"
             if element.get("property") in ("og:url", "og:image"):
                 assert_safe_url(element.get("content", ""), f"{where} <meta {element.get('property')}>")
         elif element.tag == "link":
-            assert element.get("rel") in ("canonical", "alternate"), (
+            assert element.get("rel") in ("canonical", "alternate", "stylesheet", "icon"), (
                 f"{where}: <link rel={element.get('rel')}>"
             )
+            if element.get("rel") in ("stylesheet", "icon"):
+                assert element.get("href") in site_assets, f"{where}: foreign {element.get('rel')}"
         for name, value in element.attrib.items():
             assert name in PAGE_ATTRIBUTES, f"{where}: <{element.tag} {name}={value!r}>"
             if name in URL_ATTRIBUTES:
                 assert_safe_url(value, f"{where} <{element.tag} {name}>")
-    assert scripts <= 1 and styles == 1, f"{where}: {scripts} scripts, {styles} styles"
+    assert scripts <= 1, f"{where}: {scripts} scripts"
     return doc
 
 
@@ -408,18 +408,16 @@ def titles_in(output: Rendered, parsed: Any) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def site_style(site: Site) -> str:
-    """The stylesheet base.html carries, from a page that shows no input at all."""
-    style = lxml_html.document_fromstring(render_not_found_page(site)).find(".//style")
-    assert style is not None
-    return style.text or ""
+def site_assets() -> frozenset[str]:
+    """The hashed stylesheet and icon every page links to: the only files it may load."""
+    return frozenset({asset_path("site.css"), asset_path("icon.svg")})
 
 
-def check_everything(outputs: list[Rendered], site_style: str, title: str) -> dict[str, Any]:
+def check_everything(outputs: list[Rendered], site_assets: frozenset[str], title: str) -> dict[str, Any]:
     parsed: dict[str, Any] = {}
     for output in outputs:
         if output.kind == "page":
-            parsed[output.name] = assert_inert_page(output.body.decode(), site_style, output.name)
+            parsed[output.name] = assert_inert_page(output.body.decode(), site_assets, output.name)
         elif output.kind == "xml":
             parsed[output.name] = assert_inert_xml(output.body, output.name)
         else:
@@ -454,11 +452,11 @@ def test_the_payload_corpus_is_large_distinct_and_covers_every_family() -> None:
 
 @pytest.mark.parametrize("payload", PAYLOADS, ids=[f"payload{index:03d}" for index in range(len(PAYLOADS))])
 def test_no_payload_in_any_text_field_yields_active_content_in_any_output(
-    payload: str, make_article: ArticleFactory, site: Site, site_style: str
+    payload: str, make_article: ArticleFactory, site: Site, site_assets: frozenset[str]
 ) -> None:
     published, retracted = hostile_articles(make_article, payload)
     outputs = render_everything(published, retracted, site)
-    check_everything(outputs, site_style, payload)
+    check_everything(outputs, site_assets, payload)
     for output in outputs:
         text = output.body.decode()
         # The template payloads stay text; evaluated, they would print their result.

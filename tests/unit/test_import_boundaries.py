@@ -109,6 +109,29 @@ assert "aws_lambda_powertools.event_handler.openapi.models" in sys.modules
     assert present(modules, SWAGGER_UI, XRAY) == []
 
 
+def test_the_api_loads_swagger_ui_only_for_its_docs_page_which_inlines_it() -> None:
+    code = """
+from infra.local.gateway import http_api_event
+from infra.local.lambda_runtime import LocalContext
+from functions.handlers.api import lambda_handler
+
+def call(path):
+    event = http_api_event("GET", path, "", {}, b"", "192.0.2.1")
+    return lambda_handler(event, LocalContext(function_name="ApiFunction"))
+
+assert call("/api/openapi.json")["statusCode"] == 200
+assert "aws_lambda_powertools.event_handler.openapi.swagger_ui" not in sys.modules
+page = call("/api/docs")
+assert page["statusCode"] == 200, page["statusCode"]
+assert page["headers"]["Content-Type"].startswith("text/html"), page["headers"]
+body = page["body"]
+assert "SwaggerUIBundle" in body and '"url": "/api"' in body, "the UI and the document, served at /api"
+assert "https://" not in body.split("<script>")[0], "no stylesheet or script fetched from elsewhere"
+"""
+    modules = loaded_after(code)
+    assert present(modules, SWAGGER_UI)
+
+
 def test_tracing_in_lambda_still_loads_xray_and_traces_boto3_calls() -> None:
     code = """
 import botocore.client

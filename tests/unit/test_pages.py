@@ -99,7 +99,7 @@ def test_article_page_includes_body_figures_with_captions(article_page):
 
 def test_article_page_links_section_tags_and_byline_to_their_listing_pages(article_page):
     doc = _doc(article_page)
-    section = doc.xpath("//article//p[@class='section']/a")
+    section = doc.xpath("//article//p[contains(concat(' ', @class, ' '), ' section ')]/a")
     assert [(a.get("href"), a.text) for a in section] == [
         ("/section/hoat-dong-mat-tran/", "Hoạt động Mặt trận")
     ]

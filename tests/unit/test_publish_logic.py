@@ -39,7 +39,9 @@ class MemoryStore:
             and (since is None or record.published_at >= since)
             and (before is None or record.published_at <= before)
         ]
-        records.sort(key=lambda record: (record.published_at, record.id), reverse=True)
+        records.sort(
+            key=lambda record: (record.published_at, record.id), reverse=not filters.get("oldest_first")
+        )
         self.records_read.append(len(records[:limit]))
         return records[:limit], None
 
