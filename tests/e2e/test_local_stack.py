@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -200,3 +201,24 @@ def test_keys_can_be_listed_and_revoked_from_the_cli(served: ServedStack) -> Non
     assert "revoked" in cli("keys", "list", "--state-dir", str(served.state_dir)).stdout
     missing = cli("keys", "revoke", "nope", "--state-dir", str(served.state_dir))
     assert missing.returncode != 0 and len(missing.stderr.strip().splitlines()) == 1
+
+
+def test_api_docs_serves_swagger_ui_over_the_openapi_document_to_anyone(served: ServedStack) -> None:
+    status, headers, body = fetch(served.api + "/docs")
+
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    page = body.decode()
+    assert "SwaggerUIBundle" in page and "presswire API" in page
+
+
+def test_pages_are_short_cached_and_name_a_hashed_stylesheet_cached_for_a_year(served: ServedStack) -> None:
+    _, headers, body = fetch(served.url + "/")
+    found = re.search(r'<link rel="stylesheet" href="(/assets/site\.[0-9a-f]{12}\.css)">', body.decode())
+    assert found is not None
+    assert headers["Cache-Control"] == "public, max-age=60, s-maxage=60"
+
+    status, css_headers, css = fetch(served.url + found.group(1))
+
+    assert status == 200 and css_headers["Content-Type"] == "text/css; charset=utf-8"
+    assert css_headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert b".skip-link" in css
