@@ -37,8 +37,9 @@ section below):
   (AWS calls and time of one publish into archives of 10, 1,000 and 10,000 articles, under moto)
 - Feed regeneration: `.venv/bin/python bench/feed_regeneration.py [--runs 15] [--write-docs]`
   (one 50-entry feed set, RSS + Atom + JSON Feed, against feedgen alone on the same entries)
-- Full rebuild: `.venv/bin/python bench/rebuild_vs_hugo.py [--articles 10000] [--runs 3] [--write-docs]`
-  (`presswire rebuild --out` against Hugo on the same synthetic corpus; needs Debian's `hugo`)
+- Full rebuild: `.venv/bin/python bench/rebuild_vs_hugo.py [--articles 10000] [--runs 3] [--workers 2]
+  [--profile] [--write-docs]` (`presswire rebuild --out` against Hugo on the same synthetic corpus,
+  seeded into moto in bulk first; needs Debian's `hugo`)
 - Local stack under load: `.venv/bin/python bench/load.py [--seconds 60] [--runs 5] [--write-docs]`
   (20 editors submitting against `presswire serve`: errors, submit latency, 201 -> Atom feed)
 - Memory: `.venv/bin/python bench/memory.py [--articles 1000] [--json PATH] [--write-docs]`

@@ -7,7 +7,7 @@ it); Hugo's copy is Markdown with front matter, built with bench/hugo_site (arti
 section, tag and author pages with an RSS feed each, a sitemap). Each round runs both, in
 alternating order, into emptied output directories; each time is the wall clock of the whole
 command (process start included). Pages are the HTML files each one wrote; pages/s is pages over
-the median time. `--profile` adds a cProfile of one shard rendered in this process.
+the median time. `--profile` adds a cProfile of one shard and of the final step, in this process.
 
     .venv/bin/python bench/rebuild_vs_hugo.py [--articles 10000] [--runs 3] [--workers 2]
         [--profile] [--write-docs]
@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ from _section import write_own_section
 HUGO_SITE = REPO / "bench" / "hugo_site"
 PRESSWIRE = REPO / ".venv" / "bin" / "presswire"
 SITE_URL = "https://news.example.vn"
-PROFILE_SHARD = 50
+PROFILE_LINES = 40
 QUIET = {
     "LOG_FORMAT": "text",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
@@ -59,7 +60,11 @@ def hugo_version() -> str | None:
     return answer.stdout.strip().split(" BuildDate")[0] or "hugo"
 
 
-def start_presswire(articles: list[corpus.CorpusArticle], state_dir: Path) -> tuple[Any, Any, Any]:
+def load_average() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def start_presswire(articles: list[corpus.CorpusArticle], state_dir: Path) -> tuple[Any, Any, Any, float]:
     """moto over HTTP with template.yaml's resources, the corpus seeded, and a stack.json that
     makes `presswire rebuild --state-dir` use them."""
     from functions.config import ENVIRONMENT_VARIABLES
@@ -83,8 +88,9 @@ def start_presswire(articles: list[corpus.CorpusArticle], state_dir: Path) -> tu
     storage, site = connect(running)
     started = time.perf_counter()
     corpus.seed_presswire(articles, site, storage, log)
-    log(f"seeded {len(articles)} articles into moto in {time.perf_counter() - started:.0f} s")
-    return local, storage, site
+    seeded = time.perf_counter() - started
+    log(f"seeded {len(articles)} articles into moto in {seeded:.0f} s")
+    return local, storage, site, seeded
 
 
 def pages_in(directory: Path) -> tuple[int, int]:
@@ -138,17 +144,38 @@ def run_presswire(state_dir: Path, out: Path, workers: int) -> float:
 
 
 def profile_one_shard(storage: Any, site: Any, scratch: Path) -> str:
-    from functions.logic.rebuild import DirectorySink, RebuildPlan, plan_shards, render_shard
+    """cProfile of what one worker does for a shard of 500 (with the command's archive snapshot)
+    and of the final step, in this process (moto answering over HTTP from its own thread)."""
+    from functions.logic.rebuild import (
+        DirectorySink,
+        RebuildPlan,
+        archive_snapshot,
+        finish_rebuild,
+        render_shard,
+    )
 
-    # A tenth of a shard: enough calls to see what dominates, in a tenth of the time.
-    plan = RebuildPlan(run="profile", last_sequence=storage.last_sequence(), shard_size=PROFILE_SHARD)
-    shard = plan_shards(plan.last_sequence, PROFILE_SHARD)[0]
-    profiler = cProfile.Profile()
-    profiler.enable()
-    render_shard(plan, shard, storage, site, DirectorySink(scratch / "profile"))
-    profiler.disable()
+    plan = RebuildPlan(run="profile", last_sequence=storage.last_sequence())
+    sink = DirectorySink(scratch / "profile")
     text = io.StringIO()
-    pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(30)
+    started = time.perf_counter()
+    snapshot = archive_snapshot(plan, storage)
+    text.write(f"archive snapshot: {len(snapshot)} records in {time.perf_counter() - started:.1f} s\n")
+
+    def profiled(name: str, call: Callable[[], Any]) -> Any:
+        profiler = cProfile.Profile()
+        started = time.perf_counter()
+        profiler.enable()
+        answer = call()
+        profiler.disable()
+        text.write(f"\n{name}: {time.perf_counter() - started:.1f} s\n")
+        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(PROFILE_LINES)
+        return answer
+
+    shard = profiled("one shard", lambda: render_shard(plan, plan.shards[0], storage, site, sink, snapshot))
+    profiled(
+        "final step (that shard's listings)",
+        lambda: finish_rebuild(plan, [shard], storage, site, sink, snapshot=snapshot),
+    )
     return text.getvalue()
 
 
@@ -172,9 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="presswire-bench-") as scratch_name:
         scratch = Path(scratch_name)
         corpus.write_hugo_content(articles, scratch / "content")
-        local, storage, site = start_presswire(articles, scratch / "state")
+        local, storage, site, seeded = start_presswire(articles, scratch / "state")
         times: dict[str, list[float]] = {"hugo": [], "presswire": []}
         counts: dict[str, tuple[int, int]] = {}
+        loads = [load_average()]
         try:
             for number in range(args.runs):
                 order = ["hugo", "presswire"] if number % 2 == 0 else ["presswire", "hugo"]
@@ -185,11 +213,12 @@ def main(argv: list[str] | None = None) -> int:
                     else:
                         times[tool].append(run_presswire(scratch / "state", scratch / "out", args.workers))
                         counts[tool] = pages_in(scratch / "out")
-                    log(f"run {number + 1}: {tool} {times[tool][-1]:.1f} s")
+                    log(f"run {number + 1}: {tool} {times[tool][-1]:.1f} s (load {load_average()})")
+                loads.append(load_average())
             profile = profile_one_shard(storage, site, scratch) if args.profile else ""
         finally:
             local.stop()
-    section = render(args, version, times, counts)
+    section = render(args, version, times, counts, seeded, loads)
     print(section)
     if profile:
         print(profile)
@@ -199,7 +228,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def render(
-    args: argparse.Namespace, version: str, times: dict[str, list[float]], counts: dict[str, tuple[int, int]]
+    args: argparse.Namespace,
+    version: str,
+    times: dict[str, list[float]],
+    counts: dict[str, tuple[int, int]],
+    seeded: float,
+    loads: list[str],
 ) -> str:
     rates = {tool: counts[tool][0] / median(times[tool]) for tool in times}
     rows = [
@@ -231,6 +265,10 @@ def render(
             table(["Build", "HTML pages", "files", "median s", "min s", "max s", "pages/s"], rows),
             "",
             f"presswire / Hugo, pages per second: **{ratio:.2f}x** (goal: 1.5x).",
+            "",
+            f"Load average (1, 5, 15 min) before the rounds and after each: {'; '.join(loads)} "
+            "(the 2 CPUs are shared with other engineers' runs). Seeding the corpus into moto (not "
+            f"timed above): {seeded:.0f} s.",
         ]
     )
 

@@ -4,9 +4,11 @@ A rebuild is planned as shards: consecutive ranges of the publication sequence (
 listing's sort key), so a shard is one Query of the listings index, never a Scan, and its size is
 a whole number of Atom archive pages. Each shard renders its articles' pages (and retraction
 notices) and its archive pages with the publisher's own functions, and returns what the final
-step needs: the listings and sitemap months its articles are in. When every shard is done, the
-listing pages, feeds, sitemaps, robots.txt and 404 are regenerated once, as the publisher does,
-from the union of those listings.
+step needs: the listings, their months and the sitemap months its articles are in. When every
+shard is done, the listing pages (and month pages), feeds, sitemaps, robots.txt and 404 are
+regenerated once, as the publisher does, from the union of those listings. Inputs are read once:
+a shard's archive range, each canonical document (fetched concurrently), and, for a directory, one
+snapshot of the whole archive that answers every listing question the renderers ask.
 
 Outputs go to a sink: the site bucket (through the storage layer, writing only bytes that
 changed, with the site lease around shared outputs) or a directory (`--out DIR`, the same keys
@@ -20,10 +22,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -41,7 +45,7 @@ from functions.logic.publish_articles import (
     regenerate_listings,
 )
 from functions.logic.site_lease import site_lease
-from functions.models.article import ArticleRecord
+from functions.models.article import Article, ArticleRecord, ArticleStatus
 from functions.models.paths import ListingKind
 from functions.models.site import Output, Site
 from functions.observability import logger
@@ -60,6 +64,9 @@ SHARD_RESULT_TTL = timedelta(days=30)
 # As reconcile: an article edited this often while its page was rendered is left to the publisher.
 MAX_PAGE_ROUNDS = 5
 PUBLIC_STATUSES = ("published", "retracted")
+# Canonical documents read at once by a shard or the final step: each read is a round trip (an S3
+# GET of ~10-20 ms on AWS) that costs the renderer nothing while it waits.
+FETCH_THREADS = 8
 
 
 class RebuildError(Exception):
@@ -131,6 +138,8 @@ class ShardResult:
     listings: dict[str, list[str]] = field(default_factory=dict)
     # "YYYY-MM" -> the id of one article of that month, which stands for it in the sitemaps.
     months: dict[str, str] = field(default_factory=dict)
+    # listing id -> the "YYYY-MM" months it has published articles in (its month pages).
+    listing_months: dict[str, list[str]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -141,6 +150,7 @@ class ShardResult:
             "unchanged": self.unchanged,
             "listings": self.listings,
             "months": self.months,
+            "listing_months": self.listing_months,
         }
 
     @classmethod
@@ -153,6 +163,8 @@ class ShardResult:
             unchanged=int(data["unchanged"]),
             listings={key: list(value) for key, value in data["listings"].items()},
             months=dict(data["months"]),
+            # Absent from the checkpoints of a rebuild interrupted before month pages existed.
+            listing_months={key: list(value) for key, value in data.get("listing_months", {}).items()},
         )
 
 
@@ -215,11 +227,35 @@ class DirectorySink:
         return True
 
 
+_SNAPSHOT_CURSOR = "snapshot:"
+
+
+def _to_second(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def _listing_order(record: ArticleRecord) -> tuple[datetime, str]:
+    """The listing index's sort key: the UTC second of publication, then the id."""
+    return _to_second(record.published_at), record.id
+
+
+def archive_snapshot(plan: RebuildPlan, store: ArticleStore) -> list[ArticleRecord]:
+    """Every article of the plan, published or retracted: one paginated pass over the archive
+    listing. A directory rebuild renders from it alone; its pages and feeds ask the listing index
+    thousands of questions (related articles, month pages, their neighbours) that it answers."""
+    # An empty range would be a Query whose BETWEEN bounds are reversed, which DynamoDB refuses.
+    return store.list_archive(1, plan.last_sequence) if plan.last_sequence else []
+
+
 class _RebuildView:
     """The store as the publisher's functions see it during a rebuild: reads go to the canonical
     store, outputs to the sink. With `pinned_archive` the archive counters are the plan's, so a
     shard renders the archive pages of its own range only (not every page a lagging counter
-    would add), and a directory's head feed links to the pages the directory holds."""
+    would add), and a directory's head feed links to the pages the directory holds.
+
+    A rebuild reads everything once: the archive range a shard read is answered from memory for
+    its archive pages, a listing's newest articles are read once (`read_listings`), and canonical
+    documents are fetched together, concurrently (`fetch`), before the renderers ask for them."""
 
     def __init__(
         self, store: RebuildSource, sink: OutputSink, plan: RebuildPlan, *, pinned_archive: bool
@@ -229,6 +265,12 @@ class _RebuildView:
         self._plan = plan
         self._pinned = pinned_archive
         self._months: dict[tuple[int, int], tuple[int, int, datetime, int]] = {}
+        self._archive: tuple[int, int, list[ArticleRecord]] | None = None
+        self._listings: dict[tuple[str, str, int], tuple[list[ArticleRecord], str | None]] = {}
+        self._documents: dict[tuple[str, str], Article] = {}
+        # With a snapshot held: per listing, its published records oldest first and their times.
+        self._held: dict[str, tuple[list[ArticleRecord], list[datetime]]] | None = None
+        self._snapshot: list[ArticleRecord] = []
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
@@ -257,9 +299,113 @@ class _RebuildView:
         months.update(self._months)
         return [months[key] for key in sorted(months)]
 
+    # -- reading once ---------------------------------------------------------------------
 
-def _view(store: RebuildSource, sink: OutputSink, plan: RebuildPlan, *, pinned_archive: bool) -> PublishStore:
-    return cast(PublishStore, _RebuildView(store, sink, plan, pinned_archive=pinned_archive))
+    def read_archive(self, first: int, last: int) -> list[ArticleRecord]:
+        """The archive range first..last, read from the index (or the snapshot held) and kept for
+        list_archive."""
+        if self._held is not None:
+            records = [record for record in self._snapshot if first <= (record.sequence or 0) <= last]
+        else:
+            records = self._store.list_archive(first, last)
+        self._archive = (first, last, records)
+        return records
+
+    def hold(self, snapshot: Sequence[ArticleRecord]) -> None:
+        """Answer the published listings from this snapshot of the archive, not the index: a
+        directory is rendered as of the plan, with no other writer to keep up with."""
+        held: dict[str, list[ArticleRecord]] = {}
+        for record in snapshot:
+            if record.status == "published":
+                for listing in listings_of(record):
+                    held.setdefault(listing.id, []).append(record)
+        self._snapshot = list(snapshot)
+        self._held = {}
+        for listing_id, records in held.items():
+            records.sort(key=_listing_order)
+            self._held[listing_id] = (records, [_listing_order(record)[0] for record in records])
+
+    def _from_snapshot(
+        self, listing_id: str, limit: int, cursor: str | None, filters: Mapping[str, Any]
+    ) -> tuple[list[ArticleRecord], str | None]:
+        """list_listing over the snapshot, as the listing index orders and bounds it (by the
+        second of publication, then id); the cursor is the offset of the next page."""
+        assert self._held is not None, "hold() first"
+        records, times = self._held.get(listing_id, ([], []))
+        since, before = filters.get("published_since"), filters.get("published_before")
+        low = bisect_left(times, _to_second(since)) if since is not None else 0
+        high = bisect_right(times, _to_second(before)) if before is not None else len(records)
+        offset = int(cursor.removeprefix(_SNAPSHOT_CURSOR)) if cursor else 0
+        if filters.get("oldest_first"):
+            page = records[low + offset : min(high, low + offset + limit)]
+        else:
+            page = records[max(low, high - offset - limit) : max(low, high - offset)][::-1]
+        more = offset + limit < high - low
+        return page, f"{_SNAPSHOT_CURSOR}{offset + limit}" if more else None
+
+    def list_archive(self, first: int, last: int) -> list[ArticleRecord]:
+        if self._archive is not None and self._archive[0] <= first and last <= self._archive[1]:
+            return [record for record in self._archive[2] if first <= (record.sequence or 0) <= last]
+        return self._store.list_archive(first, last)
+
+    def read_listings(self, listings: Iterable[Listing], limit: int) -> list[ArticleRecord]:
+        """Each listing's first `limit` published articles (newest first), read once and kept
+        for a list_listing asking exactly that; returns them all."""
+        records: list[ArticleRecord] = []
+        for listing in listings:
+            key = (listing.id, "published", limit)
+            if key not in self._listings:
+                self._listings[key] = self._store.list_listing(listing.id, "published", limit)
+            records += self._listings[key][0]
+        return records
+
+    def list_listing(
+        self,
+        listing_id: str,
+        status: ArticleStatus,
+        limit: int,
+        cursor: str | None = None,
+        **filters: Any,
+    ) -> tuple[list[ArticleRecord], str | None]:
+        if (
+            self._held is not None
+            and status == "published"
+            and filters.get("section") is None
+            and filters.get("author") is None
+            and (cursor is None or cursor.startswith(_SNAPSHOT_CURSOR))
+        ):
+            return self._from_snapshot(listing_id, limit, cursor, filters)
+        kept = self._listings.get((listing_id, status, limit))
+        if kept is not None and cursor is None and all(value is None for value in filters.values()):
+            return list(kept[0]), kept[1]
+        return self._store.list_listing(listing_id, status, limit, cursor, **filters)
+
+    def fetch(self, records: Iterable[ArticleRecord]) -> None:
+        """The canonical documents of these records, read concurrently and kept for get_canonical."""
+        wanted = {
+            (record.id, record.content_version): record
+            for record in records
+            if (record.id, record.content_version) not in self._documents
+        }
+        if not wanted:
+            return
+        with ThreadPoolExecutor(min(FETCH_THREADS, len(wanted))) as pool:
+            self._documents.update(
+                zip(wanted, pool.map(self._store.get_canonical, wanted.values()), strict=True)
+            )
+
+    def get_canonical(self, record: ArticleRecord) -> Article:
+        document = self._documents.get((record.id, record.content_version))
+        return document if document is not None else self._store.get_canonical(record)
+
+
+def _view(store: RebuildSource, sink: OutputSink, plan: RebuildPlan, *, pinned_archive: bool) -> _RebuildView:
+    return _RebuildView(store, sink, plan, pinned_archive=pinned_archive)
+
+
+def _as_store(view: _RebuildView) -> PublishStore:
+    """The view is a PublishStore by delegation (__getattr__), which the type checker cannot see."""
+    return cast(PublishStore, view)
 
 
 @contextmanager
@@ -283,18 +429,29 @@ def _count(report: PublishReport, result: ShardResult) -> None:
 
 
 def render_shard(
-    plan: RebuildPlan, shard: Shard, store: RebuildSource, site: Site, sink: OutputSink
+    plan: RebuildPlan,
+    shard: Shard,
+    store: RebuildSource,
+    site: Site,
+    sink: OutputSink,
+    snapshot: Sequence[ArticleRecord] | None = None,
 ) -> ShardResult:
-    """The shard's article pages (retraction notices for retracted articles) and archive pages."""
+    """The shard's article pages (retraction notices for retracted articles) and archive pages;
+    with a snapshot (archive_snapshot, for a directory) every listing is read from it."""
     view = _view(store, sink, plan, pinned_archive=True)
+    if snapshot is not None:
+        view.hold(snapshot)
+    publishing = _as_store(view)
     report = PublishReport()
     rendered: dict[str, ArticleRecord] = {}
-    pending = store.list_archive(shard.first, shard.last)
+    # One Query for the whole range: the archive pages below are rendered from it too.
+    pending = view.read_archive(shard.first, shard.last)
     # The index lags the table: render, then read the records strongly consistently (one
     # BatchGetItem per 100) and render again those that changed meanwhile, as reconcile does.
     for _ in range(MAX_PAGE_ROUNDS):
+        view.fetch(pending)
         for record in pending:
-            publish_article(ArticleChange(None, record), view, site, report)
+            publish_article(ArticleChange(None, record), publishing, site, report)
             rendered[record.id] = record
         current = store.get_records([record.id for record in pending])
         pending = [record for record in current if record.revision != rendered[record.id].revision]
@@ -309,15 +466,20 @@ def render_shard(
         key=lambda record: record.sequence or 0,
     )
     result = ShardResult(shard=shard.number, articles=len(settled))
+    listing_months: dict[str, set[str]] = {}
     for record in settled:
+        year, month = sitemap_month_of(record, site)
+        month_id = f"{year:04d}-{month:02d}"
         for listing in listings_of(record):
             result.listings[listing.id] = [listing.kind, listing.slug, listing.name]
-        year, month = sitemap_month_of(record, site)
-        result.months.setdefault(f"{year:04d}-{month:02d}", record.id)
+            if record.status == "published":
+                listing_months.setdefault(listing.id, set()).add(month_id)
+        result.months.setdefault(month_id, record.id)
+    result.listing_months = {key: sorted(value) for key, value in listing_months.items()}
     changes = [ArticleChange(None, record) for record in settled if record.sequence]
     if changes:
         with _shared_outputs(store, sink) as known:
-            publish_archive(changes, view, site, report, overlay_of(changes, known))
+            publish_archive(changes, publishing, site, report, overlay_of(changes, known))
     _count(report, result)
     logger.info("rebuild shard rendered", extra={"shard": shard.number, "articles": result.articles})
     return result
@@ -326,16 +488,92 @@ def render_shard(
 # -- the final step -----------------------------------------------------------------------
 
 
-def finish_rebuild(
-    plan: RebuildPlan, results: Sequence[ShardResult], store: RebuildSource, site: Site, sink: OutputSink
-) -> ShardResult:
-    """Every listing page and feed once, then sitemaps, robots.txt and 404, with the publisher's
-    regenerate_listings; returned as the counts of a last, listing-only shard (number -1)."""
+def rebuilt_listings(results: Iterable[ShardResult]) -> dict[str, Listing]:
+    """Every listing the shards' articles are in, and the home listing."""
     listings: dict[str, Listing] = {HOME.id: HOME}
-    months: dict[str, str] = {}
     for result in results:
         for listing_id, (kind, slug, name) in result.listings.items():
             listings[listing_id] = Listing(cast(ListingKind, kind), slug, name)
+    return listings
+
+
+def listing_months(results: Iterable[ShardResult]) -> dict[str, set[tuple[int, int]]]:
+    """Per listing id, every month it has published articles in: each gets its month page."""
+    months: dict[str, set[tuple[int, int]]] = {}
+    for result in results:
+        for listing_id, found in result.listing_months.items():
+            months.setdefault(listing_id, set()).update((int(month[:4]), int(month[5:])) for month in found)
+    return months
+
+
+def _regenerate(
+    plan: RebuildPlan,
+    listings: Mapping[str, Listing],
+    months: Mapping[str, set[tuple[int, int]]],
+    standing: Sequence[ArticleChange],
+    store: RebuildSource,
+    site: Site,
+    sink: OutputSink,
+    report: PublishReport,
+    snapshot: Sequence[ArticleRecord] | None,
+) -> None:
+    view = _view(store, sink, plan, pinned_archive=not sink.shared_state)
+    # Many listings share their newest articles: each document is read once, all at once. As
+    # regenerate_listings asks: a page's worth and one more (is there an older month?).
+    newest = site.feed_size + 1
+    if snapshot is not None:
+        view.hold(snapshot)
+        view.fetch(
+            record
+            for listing in listings.values()
+            for record in view.list_listing(listing.id, "published", newest)[0]
+        )
+    else:
+        view.fetch(view.read_listings(listings.values(), newest))
+    wanted = {listing_id: months.get(listing_id, set()) for listing_id in listings}
+    with _shared_outputs(store, sink) as known:
+        regenerate_listings(
+            standing, listings, _as_store(view), site, report, overlay_of([], known), months=wanted
+        )
+
+
+def render_listings(
+    plan: RebuildPlan,
+    listings: Sequence[Listing],
+    months: Mapping[str, set[tuple[int, int]]],
+    store: RebuildSource,
+    site: Site,
+    sink: OutputSink,
+    snapshot: Sequence[ArticleRecord] | None = None,
+) -> ShardResult:
+    """A part of the final step that another process can take: these listings' pages and feeds
+    (not the home listing, whose regeneration also writes the sitemaps and the head feed)."""
+    if any(listing.id == HOME.id for listing in listings):
+        raise ValueError("the home listing is the final step's own")
+    report = PublishReport()
+    chosen = {listing.id: listing for listing in listings}
+    _regenerate(plan, chosen, months, [], store, site, sink, report, snapshot)
+    result = ShardResult(shard=-1)
+    _count(report, result)
+    return result
+
+
+def finish_rebuild(
+    plan: RebuildPlan,
+    results: Sequence[ShardResult],
+    store: RebuildSource,
+    site: Site,
+    sink: OutputSink,
+    *,
+    rendered: Collection[str] = (),
+    snapshot: Sequence[ArticleRecord] | None = None,
+) -> ShardResult:
+    """Every listing page and feed once (but those `rendered` by render_listings already), then
+    sitemaps, robots.txt and 404, with the publisher's regenerate_listings; returned as the
+    counts of a last, listing-only shard (number -1)."""
+    listings = {key: listing for key, listing in rebuilt_listings(results).items() if key not in rendered}
+    months: dict[str, str] = {}
+    for result in results:
         for month, article_id in result.months.items():
             months.setdefault(month, article_id)
     # One record per month stands for its month in publish_sitemaps. Without its sequence it asks
@@ -344,10 +582,8 @@ def finish_rebuild(
         ArticleChange(None, record.model_copy(update={"sequence": None}))
         for record in store.get_records(sorted(set(months.values())))
     ]
-    view = _view(store, sink, plan, pinned_archive=not sink.shared_state)
     report = PublishReport()
-    with _shared_outputs(store, sink) as known:
-        regenerate_listings(standing, listings, view, site, report, overlay_of([], known))
+    _regenerate(plan, listings, listing_months(results), standing, store, site, sink, report, snapshot)
     result = ShardResult(shard=-1)
     _count(report, result)
     logger.info("rebuild finished", extra={"listings": len(listings), "written": result.written})

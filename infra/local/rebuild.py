@@ -5,7 +5,8 @@ would render one shard at a time, and a progress bar belongs to the command anyw
 command plans the rebuild, renders pending shards in worker processes (each with its own storage
 layer on the running stack's moto), records each finished shard in the checkpoint as it comes
 back, and runs the final step itself: the same functions the AWS workers run, fed by a pool
-instead of RebuildQueue.
+instead of RebuildQueue. Writing a directory, the final step's listings other than home are
+shared out to the pool too (in the site bucket each part would wait for the site lease).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ from infra.local.reconcile import connect, running_environment
 # functions.* is imported only after connect() has set the running stack's environment: the
 # functions' logger reads its level (quiet, for a command) from it at import.
 if TYPE_CHECKING:
+    from functions.logic.listings import Listing
     from functions.logic.rebuild import (
         Checkpoint,
         OutputSink,
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
         Shard,
         ShardResult,
     )
+    from functions.models.article import ArticleRecord
     from functions.models.site import Site
 
 NEEDS_STACK = (
@@ -112,25 +115,35 @@ class Progress:
 
 # -- worker processes ---------------------------------------------------------------------
 
-_worker: tuple[RebuildSource, Site, OutputSink] | None = None
+_worker: tuple[RebuildSource, Site, OutputSink, list[ArticleRecord] | None] | None = None
 
 
-def _start_worker(running: dict[str, Any], out: Path | None) -> None:
+def _start_worker(running: dict[str, Any], out: Path | None, snapshot: list[ArticleRecord] | None) -> None:
     global _worker
     # Ctrl-C is the command's to handle: a worker that died of it mid-call would hang the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     storage, site = connect(running)
     from functions.logic.rebuild import DirectorySink, SiteBucketSink
 
-    _worker = (storage, site, DirectorySink(out) if out else SiteBucketSink(storage))
+    _worker = (storage, site, DirectorySink(out) if out else SiteBucketSink(storage), snapshot)
 
 
 def _render_in_worker(plan: RebuildPlan, shard: Shard) -> ShardResult:
     from functions.logic import rebuild
 
     assert _worker is not None, "_start_worker runs first"
-    storage, site, sink = _worker
-    return rebuild.render_shard(plan, shard, storage, site, sink)
+    storage, site, sink, snapshot = _worker
+    return rebuild.render_shard(plan, shard, storage, site, sink, snapshot)
+
+
+def _listings_in_worker(
+    plan: RebuildPlan, listings: list[Listing], months: dict[str, set[tuple[int, int]]]
+) -> ShardResult:
+    from functions.logic import rebuild
+
+    assert _worker is not None, "_start_worker runs first"
+    storage, site, sink, snapshot = _worker
+    return rebuild.render_listings(plan, listings, months, storage, site, sink, snapshot)
 
 
 # -- the driver ---------------------------------------------------------------------------
@@ -170,44 +183,87 @@ def drive_rebuild(
             progress.advance(result)
         on_shard(result)
 
-    if workers > 1 and len(pending) > 1 and worker_setup is not None:
-        _in_pool(state, pending, workers, worker_setup, finished)
-    else:
-        for shard in pending:
-            finished(rebuild.render_shard(state.plan, shard, store, site, sink))
-    summary.add(rebuild.finish_rebuild(state.plan, list(state.done.values()), store, site, sink))
+    # A directory is rendered as of the plan: every listing question is answered from one read of
+    # the archive, which the worker processes are handed as they start.
+    snapshot = None if sink.shared_state else rebuild.archive_snapshot(state.plan, store)
+    pool = None
+    if workers > 1 and worker_setup is not None:
+        initializer, initargs = worker_setup
+        pool = ProcessPoolExecutor(
+            max_workers=workers, initializer=initializer, initargs=(*initargs, snapshot)
+        )
+    try:
+        if pool is not None and len(pending) > 1:
+            _in_pool(pool, state, pending, workers, finished)
+        else:
+            for shard in pending:
+                finished(rebuild.render_shard(state.plan, shard, store, site, sink, snapshot))
+        results = list(state.done.values())
+        for result in _finish(pool, workers, state.plan, results, store, site, sink, snapshot):
+            summary.add(result)
+    except BaseException:
+        # Shards in flight are not recorded and will be rendered again by the next run.
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    if pool is not None:
+        pool.shutdown()
     checkpoint.finish()
     if progress:
         progress.close()
-    summary.results = list(state.done.values())
+    summary.results = results
     summary.seconds = time.monotonic() - started
     return summary
 
 
 def _in_pool(
+    pool: Executor,
     state: RebuildState,
     pending: list[Shard],
     workers: int,
-    worker_setup: tuple[Callable[..., None], tuple[Any, ...]],
     finished: Callable[[ShardResult], None],
 ) -> None:
-    initializer, initargs = worker_setup
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=initializer, initargs=initargs)
-    try:
-        # At most two shards a worker in flight: an interrupted run has little to throw away.
-        queue = list(reversed(pending))
-        running: set[Future[ShardResult]] = set()
-        while queue or running:
-            while queue and len(running) < 2 * workers:
-                running.add(pool.submit(_render_in_worker, state.plan, queue.pop()))
-            done, running = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                finished(future.result())
-    except BaseException:
-        # Shards in flight are not recorded and will be rendered again by the next run.
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
+    # At most two shards a worker in flight: an interrupted run has little to throw away.
+    queue = list(reversed(pending))
+    running: set[Future[ShardResult]] = set()
+    while queue or running:
+        while queue and len(running) < 2 * workers:
+            running.add(pool.submit(_render_in_worker, state.plan, queue.pop()))
+        done, running = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            finished(future.result())
+
+
+def _finish(
+    pool: Executor | None,
+    workers: int,
+    plan: RebuildPlan,
+    results: list[ShardResult],
+    store: RebuildSource,
+    site: Site,
+    sink: OutputSink,
+    snapshot: list[ArticleRecord] | None,
+) -> list[ShardResult]:
+    """The final step; writing a directory with a pool, its listings but home are rendered by the
+    workers (one part each) while this process renders home, the head feeds and the sitemaps."""
+    from functions.logic import rebuild
+    from functions.logic.listings import HOME
+
+    if pool is None or sink.shared_state:
+        return [rebuild.finish_rebuild(plan, results, store, site, sink, snapshot=snapshot)]
+    others = sorted(
+        (listing for listing in rebuild.rebuilt_listings(results).values() if listing != HOME),
+        key=lambda listing: listing.id,
+    )
+    months = rebuild.listing_months(results)
+    parts = [
+        pool.submit(_listings_in_worker, plan, others[index::workers], months) for index in range(workers)
+    ]
+    rendered = {listing.id for listing in others}
+    return [
+        rebuild.finish_rebuild(plan, results, store, site, sink, rendered=rendered, snapshot=snapshot),
+        *(part.result() for part in parts),
+    ]
 
 
 def rebuild_running_stack(

@@ -36,29 +36,34 @@ BINARY_ITEM = {"pk": {"S": "article#2"}, "sk": {"S": "meta"}, "digest": {"B": b"
 def dynamodb() -> Iterator[Any]:
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-            AttributeDefinitions=[
-                {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "gpk", "gsk")
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "listings",
-                    "KeySchema": [
-                        {"AttributeName": "gpk", "KeyType": "HASH"},
-                        {"AttributeName": "gsk", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-        )
+        recreate(client)
         yield client
+
+
+def recreate(client: Any) -> None:
+    """The table, with its stream and the listings index."""
+    client.create_table(
+        TableName=TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        AttributeDefinitions=[
+            {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "gpk", "gsk")
+        ],
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "listings",
+                "KeySchema": [
+                    {"AttributeName": "gpk", "KeyType": "HASH"},
+                    {"AttributeName": "gsk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
 
 
 def serializer_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -174,10 +179,8 @@ def every_ordered_answer(client: Any) -> list[dict[str, Any]]:
     return [*answers, scan]
 
 
-def test_queries_and_scans_keep_moto_order_when_sorting_on_plain_values(
-    dynamodb: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Written out of order, with keys that sort differently as text and as their DynamoType.
+def put_revisions_out_of_order(dynamodb: Any) -> None:
+    """Written out of order, with keys that sort differently as text and as their DynamoType."""
     for article in (7, 12, 3, 25, 1, 18):
         for revision in (10, 2, 1):
             dynamodb.put_item(
@@ -189,6 +192,13 @@ def test_queries_and_scans_keep_moto_order_when_sorting_on_plain_values(
                     "gsk": {"S": f"2023-09-{article:02d}T0{revision % 10}:00:00Z"},
                 },
             )
+
+
+def test_queries_and_scans_keep_moto_order_when_sorting_on_plain_values(
+    dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Written out of order, with keys that sort differently as text and as their DynamoType.
+    put_revisions_out_of_order(dynamodb)
     stock = every_ordered_answer(dynamodb)
 
     monkeypatch.setattr(Table, "all_items", moto_patches.all_items_in_key_order)
@@ -280,3 +290,83 @@ def test_stream_records_are_identical_with_and_without_the_wire_json_fast_path(
     assert [record["eventName"] for record in patched] == ["INSERT", "MODIFY", "REMOVE"]
     assert patched[1]["dynamodb"]["NewImage"]["revision"] == {"N": "4"}
     assert patched[0]["dynamodb"]["ApproximateCreationDateTime"].tzinfo is not None
+
+
+def test_index_queries_over_one_grouped_partition_answer_as_stock_moto_through_every_kind_of_write(
+    dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import Item
+
+    def put(article: int, listing: str) -> None:
+        dynamodb.put_item(
+            TableName=TABLE,
+            Item={
+                "pk": {"S": f"article#{article}"},
+                "sk": {"S": "meta"},
+                "gpk": {"S": listing},
+                "gsk": {"S": f"2023-09-{article:02d}"},
+            },
+        )
+
+    def writes() -> None:
+        put(9, "listing#home")  # a new item, and a replaced one in another partition
+        put(3, "listing#tag")
+        dynamodb.delete_item(TableName=TABLE, Key={"pk": {"S": "article#25"}, "sk": {"S": "revision#1"}})
+        answers()  # the partitions grouped again, before an update moves an item in place
+        dynamodb.update_item(
+            TableName=TABLE,
+            Key={"pk": {"S": "article#12"}, "sk": {"S": "revision#1"}},
+            UpdateExpression="SET gpk = :tag",
+            ExpressionAttributeValues={":tag": {"S": "listing#tag"}},
+        )
+
+    def answers() -> list[dict[str, Any]]:
+        tag = dynamodb.query(
+            TableName=TABLE,
+            IndexName="listings",
+            KeyConditionExpression="gpk = :tag",
+            ExpressionAttributeValues={":tag": {"S": "listing#tag"}},
+        )
+        tag.pop("ResponseMetadata")
+        return [*every_ordered_answer(dynamodb), tag]
+
+    put_revisions_out_of_order(dynamodb)
+    stock_before = answers()
+    writes()
+    stock_after = answers()
+    dynamodb.delete_table(TableName=TABLE)
+
+    monkeypatch.setattr(Table, "query", moto_patches.query_one_partition)
+    monkeypatch.setattr(Item, "size", moto_patches.item_size_measured_once)
+    monkeypatch.setattr(Table, "put_item", moto_patches.forgetting_key_order(Table.put_item))
+    monkeypatch.setattr(Table, "delete_item", moto_patches.forgetting_key_order(Table.delete_item))
+    monkeypatch.setattr(
+        DynamoDBBackend, "update_item", moto_patches.forgetting_partitions(DynamoDBBackend.update_item)
+    )
+    recreate(dynamodb)
+    put_revisions_out_of_order(dynamodb)
+    assert answers() == stock_before
+    writes()
+    assert answers() == stock_after
+    # The updated item was measured before its update and again after it.
+    table = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_table(TABLE)
+    for item in table.all_items():
+        assert item.size() == moto_patches._stock_item_size(item)
+
+
+def test_an_item_over_the_size_limit_is_still_refused_when_measured_once(
+    dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.dynamodb.models.dynamo_type import Item
+
+    monkeypatch.setattr(Item, "__init__", moto_patches.make_item_measured_once)
+    key = {"pk": {"S": "article#big"}, "sk": {"S": "meta"}}
+    # Two attributes, each under the limit, together over it: the whole item is what counts.
+    half = "x" * (moto_patches.ITEM_SIZE_LIMIT // 2)
+    dynamodb.put_item(TableName=TABLE, Item={**key, "body": {"S": half}})
+
+    with pytest.raises(dynamodb.exceptions.ClientError, match="Item size has exceeded"):
+        dynamodb.put_item(TableName=TABLE, Item={**key, "body": {"S": half}, "copy": {"S": half}})
+    assert dynamodb.get_item(TableName=TABLE, Key=key)["Item"]["body"]["S"] == half

@@ -22,6 +22,7 @@ from functions.logic.rebuild import (
     TableCheckpoint,
 )
 from functions.models.site import Site
+from functions.render.assets import asset_outputs
 from infra.local.queue_poller import QueuePoller
 from infra.local.rebuild import RebuildSummary, drive_rebuild
 from tests.conftest import SEED_DIR
@@ -116,7 +117,8 @@ def test_rebuild_after_a_template_change_rewrites_every_article_page_feed_and_ar
     assert summary.shards == ARTICLES
     assert summary.articles == ARTICLES  # the retracted one's notice included
     # Every output, each once; only those that do not carry the site's name stay as they were.
-    assert before - set(written) == {"robots.txt", "sitemap.xml", "sitemaps/2026-11.xml"}
+    assets = {asset.key for asset in asset_outputs()}
+    assert before - set(written) == {"robots.txt", "sitemap.xml", "sitemaps/2026-11.xml", *assets}
     assert len(written) == len(set(written))
     assert {page_key(created) for created in site_articles} <= set(written)
     feeds = [key for key in before if key.startswith("feeds/")]

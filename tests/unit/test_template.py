@@ -43,6 +43,7 @@ API_ROUTES = {
     ("GET", "/api/keys"),
     ("DELETE", "/api/keys/{key_id}"),
     ("GET", "/api/openapi.json"),
+    ("GET", "/api/docs"),
     ("GET", "/api/syndication/articles"),
     ("GET", "/api/syndication/articles/{id}"),
     ("POST", "/api/partners"),
