@@ -77,6 +77,9 @@ install: $(VENV)/.installed
 serve: $(VENV)/.installed
 	$(VENV)/bin/presswire serve $(SERVE_ARGS)
 
-# The whole test suite: unit, integration (moto) and e2e (the real local stack over HTTP).
+# The whole test suite: unit, integration (moto) and e2e (the real local stack over HTTP, and in
+# Chromium). Two pytest-xdist workers: CI has 2 CPUs, and the e2e tests mostly wait on their
+# stacks. TEST_WORKERS=0 runs it in one process (pdb, or a machine busy with other work).
+TEST_WORKERS ?= 2
 test: $(VENV)/.installed
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS)
