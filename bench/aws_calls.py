@@ -228,12 +228,15 @@ def render(counter: CallCounter, notes: list[str]) -> str:
         "image (`HeadObject` for type and size, `GetItem` for its caption and credit), takes a",
         "publication sequence number (`UpdateItem`), writes the canonical JSON (`PutObject`), then",
         "one `TransactWriteItems` (article, slug, revision and listing items). A publish renders",
-        "the article page and, for each listing the article is in (home, section, author, tags),",
-        "its page and RSS, Atom and JSON feeds, plus the archive, sitemaps, robots.txt and 404:",
-        "each output is a `HeadObject` (is it unchanged?) and, when its bytes changed, a",
+        "the article page (with its section's previous articles: one `Query`) and, for each",
+        "listing the article is in (home, section, author, tags), its page, its month page and",
+        "RSS, Atom and JSON feeds, plus the stylesheet and icon, the archive, sitemaps, robots.txt",
+        "and 404: each output is a `HeadObject` (is it unchanged?) and, when its bytes changed, a",
         "`PutObject`; a warm publisher skips the `HeadObject` of outputs it wrote itself. The",
-        "`Query` calls are the listings, the archive and the sitemaps (each bounded by a listing's",
-        "size or a month, never the archive); the `SendMessage` is the change notification.",
+        "`Query` calls are the listings (newest, the month, the nearest older and newer months), the",
+        "related articles, the archive and the sitemaps (each bounded by a listing's page size, a",
+        "month or a handful of records, never the archive); the `SendMessage` is the change",
+        "notification.",
     ]
     return "\n".join(lines)
 

@@ -124,15 +124,21 @@ def related_articles(store: ArticleStore, record: ArticleRecord) -> list[Article
     return [item for item in found if item.id != record.id][:RELATED_COUNT]
 
 
+def _was_public(change: ArticleChange) -> bool:
+    """Whether the article is or may have been public: a retraction always follows a publication,
+    which a batch's merged change (create -> retract) may no longer show, though a regeneration
+    (another article's, reconcile's) may have listed it in between."""
+    return change.after.status in ("published", "retracted") or (
+        change.before is not None and change.before.status == "published"
+    )
+
+
 def affected_listings(changes: Iterable[ArticleChange]) -> list[Listing]:
     """The listings an article is or was in, when it is or was public: a draft's edits touch none."""
     affected: dict[str, Listing] = {}
     for change in changes:
         for record in (change.before, change.after):
-            if record is not None and (
-                change.after.status == "published"
-                or (change.before is not None and change.before.status == "published")
-            ):
+            if record is not None and _was_public(change):
                 affected.update((listing.id, listing) for listing in listings_of(record))
     return list(affected.values())
 
@@ -149,7 +155,8 @@ def _unsettled(
         settled_before is not None
         and record.id not in overlay
         and record.last_action in _FIRST_SHOWN
-        and record.updated_at > settled_before
+        # A backdated create carries its publication date as updated_at; created_at is its commit.
+        and max(record.updated_at, record.created_at) > settled_before
     )
 
 
@@ -303,7 +310,8 @@ def months_touched(
     months: dict[str, set[tuple[int, int]]] = {}
     for change in changes:
         for record in (change.before, change.after):
-            if record is None or record.status != "published":
+            # A retracted record stands for the publication before it (see _was_public).
+            if record is None or record.status not in ("published", "retracted"):
                 continue
             for listing in listings_of(record):
                 if listing.id in wanted:

@@ -197,7 +197,6 @@ def put_revisions_out_of_order(dynamodb: Any) -> None:
 def test_queries_and_scans_keep_moto_order_when_sorting_on_plain_values(
     dynamodb: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Written out of order, with keys that sort differently as text and as their DynamoType.
     put_revisions_out_of_order(dynamodb)
     stock = every_ordered_answer(dynamodb)
 

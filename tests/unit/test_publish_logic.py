@@ -285,3 +285,46 @@ def test_a_just_created_article_no_regeneration_published_is_left_out_until_its_
     assert merge_records([edited], {}, HOME, settled_before) == [edited]
     assert merge_records([older], {}, HOME, settled_before) == [older]
     assert merge_records([record], {}, HOME) == [record]
+
+
+def test_a_backdated_article_is_unsettled_by_its_create_commit_time_not_its_publication_date(
+    seed_article: Article,
+) -> None:
+    from functions.logic.listings import HOME
+    from functions.logic.publish_articles import merge_records
+
+    now = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+    settled_before = now - timedelta(minutes=2)
+    # An article submitted as published with a past published_at carries that date as updated_at.
+    backdated = record_of(seed_article).model_copy(
+        update={"updated_at": datetime(2023, 5, 10, tzinfo=UTC), "created_at": now, "last_action": "create"}
+    )
+
+    assert merge_records([backdated], {}, HOME, settled_before) == []
+
+
+def test_a_create_and_retract_merged_in_one_batch_still_regenerates_the_listings_it_was_in(
+    seed_article: Article, site: Site
+) -> None:
+    published = record_of(seed_article)
+    retracted_article = seed_article.model_copy(
+        update={
+            "status": "retracted",
+            "revision": 2,
+            "retraction": Retraction(at=seed_article.updated_at, reason="Nhầm"),
+        }
+    )
+    # A regeneration between the two commits (reconcile, another article's batch) listed it.
+    store = MemoryStore(indexed=[published], documents={seed_article.id: seed_article})
+    rebuild_front(store, site)
+    assert seed_article.path in store.text("index.html")
+    store.indexed = []
+    store.documents[seed_article.id] = retracted_article
+
+    publish_changes(
+        [created(seed_article), ArticleChange(published, record_of(retracted_article))], store, site
+    )
+
+    assert seed_article.path not in store.text("index.html")
+    assert seed_article.path not in store.text("tag/o-mon/index.html")
+    assert feedparser.parse(store.objects["feeds/atom.xml"].body).entries == []
