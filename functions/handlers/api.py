@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import pathlib
 from datetime import timedelta
@@ -730,13 +731,19 @@ def openapi_document() -> Response[dict[str, Any]]:
 
 @app.get("/docs", include_in_schema=False)
 def api_docs() -> Response[str]:
+    return Response(status_code=HTTPStatus.OK, content_type="text/html; charset=utf-8", body=_swagger_page())
+
+
+@functools.cache
+def _swagger_page() -> str:
     """Swagger UI over the OpenAPI document, for people: Powertools' page, with its script and
-    stylesheet inlined from the package (nothing fetched from a CDN), imported for this route only."""
+    stylesheet inlined from the package (nothing fetched from a CDN), imported for this route only
+    and built once per process (the script alone is over a megabyte to read)."""
     from aws_lambda_powertools.event_handler.openapi import swagger_ui
     from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 
     bundle = pathlib.Path(swagger_ui.__file__).parent
-    page = generate_swagger_html(
+    return generate_swagger_html(
         # "</" inside the inlined document would end its <script> early.
         spec=openapi_json().replace("</", "<\\/"),
         swagger_js=(bundle / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),
@@ -744,7 +751,6 @@ def api_docs() -> Response[str]:
         swagger_base_url="",
         oauth2_config=None,
     )
-    return Response(status_code=HTTPStatus.OK, content_type="text/html; charset=utf-8", body=page)
 
 
 # log_event pinned off: POWERTOOLS_LOGGER_LOG_EVENT=true, set while debugging, would log every

@@ -178,7 +178,7 @@ def render_listing_page(
         older=_month_link(kind, slug, older),
         newer=None,
         # The listing's own feeds, after the site's: what a reader subscribes to from this page.
-        extra_feeds=feed_links(site, kind, slug, name) if kind != "home" else (),
+        extra_feeds=feed_links(site, kind, slug, name),
     )
 
 
